@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Installs everything BBWS needs on Debian 12/13: system packages (apt), the Python virtualenv in .venv,
+# and (with --dev) the test tools, Python and Node. Safe to run again: finished steps are skipped.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+dev=0
+[[ "${1:-}" == "--dev" ]] && dev=1
+
+python3 -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' || {
+  echo "BBWS needs Python 3.11 or newer (python3 is $(python3 --version 2>&1))." >&2
+  exit 1
+}
+
+packages=()
+python3 -c 'import venv, ensurepip' 2>/dev/null || packages+=(python3-venv)
+if [[ $dev == 1 ]]; then
+  command -v git >/dev/null || packages+=(git)
+  command -v node >/dev/null || packages+=(nodejs)
+  command -v npm >/dev/null || packages+=(npm)
+fi
+if ((${#packages[@]})); then
+  sudo=""
+  [[ $(id -u) -ne 0 ]] && sudo="sudo"
+  echo "Installing system packages: ${packages[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -q
+  $sudo apt-get install -y -q --no-install-recommends "${packages[@]}"
+fi
+
+[[ -x .venv/bin/python ]] || python3 -m venv .venv
+extras="."
+[[ $dev == 1 ]] && extras=".[dev]"
+stamp=".venv/.bbws-installed"
+want="$(sha256sum pyproject.toml | cut -d' ' -f1) $extras"
+if [[ ! -f $stamp || "$(cat "$stamp")" != "$want" ]]; then
+  echo "Installing Python packages ($extras)"
+  .venv/bin/python -m pip install -q --upgrade pip
+  .venv/bin/python -m pip install -q -e "$extras"
+  echo "$want" > "$stamp"
+fi
+
+if [[ $dev == 1 ]]; then
+  npm_stamp="node_modules/.bbws-installed"
+  npm_want="$(sha256sum package.json package-lock.json 2>/dev/null | sha256sum | cut -d' ' -f1)"
+  if [[ ! -f $npm_stamp || "$(cat "$npm_stamp")" != "$npm_want" ]]; then
+    echo "Installing Node tools (swagger-cli, standardwebhooks)"
+    npm ci --no-audit --no-fund --loglevel=error
+    echo "$npm_want" > "$npm_stamp"
+  fi
+fi

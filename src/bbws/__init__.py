@@ -1,0 +1,1 @@
+"""BBWS: control plane for multi-tenant WordPress hosting."""

@@ -1,0 +1,117 @@
+"""Composition root: settings -> adapters -> container -> FastAPI app."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+
+from bbws.core import http, logs
+from bbws.core.auth import TokenVerifier, jwks_key_lookup, remote_jwks_lookup
+from bbws.core.clock import Clock, SystemClock
+from bbws.core.container import Container
+from bbws.core.issuer import LocalIssuer, write_private
+from bbws.core.mail import FileMailer, Mailer
+from bbws.core.pagination import CursorCodec
+from bbws.core.ratelimit import RateLimiter
+from bbws.core.settings import DEFAULT_SECRET, Settings
+from bbws.store.port import ItemStore
+from bbws.tenants.roles import assignment_loader
+
+API_DESCRIPTION = """Control plane for multi-tenant WordPress hosting.
+
+All paths start with `/v1.0`. Errors are `application/problem+json` with a stable `code`; lists are
+cursor-paginated (`pageSize`, `startAt`); resources carry `_links`; writes accept `If-Match` and POSTs
+accept `Idempotency-Key`. Rate limits are reported in `RateLimit-*` headers."""
+
+
+def build_store(settings: Settings) -> ItemStore:
+    if settings.store == "dynamodb":
+        from bbws.store.dynamodb_store import DynamoDbStore
+
+        return DynamoDbStore(
+            settings.dynamodb_table, region=settings.aws_region, endpoint_url=settings.aws_endpoint_url
+        )
+    from bbws.store.sqlite_store import SqliteStore
+
+    store = SqliteStore(settings.sqlite_path)
+    store.purge_expired()
+    return store
+
+
+def _cursor_secret(settings: Settings) -> bytes:
+    """The configured secret, or (locally) a random one kept in the data dir across restarts."""
+    if settings.cursor_secret != DEFAULT_SECRET:
+        return settings.cursor_secret.encode()
+    path = settings.data_dir / "cursor-secret"
+    if not path.exists():
+        write_private(path, secrets.token_hex(32).encode())
+    return path.read_bytes().strip()
+
+
+def build_container(
+    settings: Settings,
+    *,
+    store: ItemStore | None = None,
+    clock: Clock | None = None,
+    mailer: Mailer | None = None,
+) -> Container:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    store = store or build_store(settings)
+    issuer: LocalIssuer | None = None
+    if settings.jwks_url:
+        key_for = remote_jwks_lookup(settings.jwks_url)
+    else:
+        issuer = LocalIssuer.load_or_create(settings.data_dir, issuer=settings.issuer, audience=settings.audience)
+        key_for = jwks_key_lookup(issuer.jwks())
+    clock = clock or SystemClock()
+    return Container(
+        settings=settings,
+        store=store,
+        clock=clock,
+        verifier=TokenVerifier(issuer=settings.issuer, audience=settings.audience, key_for=key_for),
+        cursors=CursorCodec(_cursor_secret(settings)),
+        limiter=RateLimiter(
+            token_rate=settings.rate_limit_token_per_second,
+            token_burst=settings.rate_limit_token_burst,
+            tenant_rate=settings.rate_limit_tenant_per_second,
+            tenant_burst=settings.rate_limit_tenant_burst,
+        ),
+        mailer=mailer or FileMailer(settings.data_dir / "mail", clock),
+        load_assignments=assignment_loader(store),
+        issuer=issuer,
+    )
+
+
+def create_app(settings: Settings | None = None, *, container: Container | None = None) -> FastAPI:
+    from bbws.jobs.api import router as operations_router
+    from bbws.tenants.api import router as tenants_router
+
+    container = container or build_container(settings or Settings())
+    logs.configure(container.settings.log_level)
+    app = FastAPI(
+        title="BBWS API",
+        version="1.0.0",
+        description=API_DESCRIPTION,
+        servers=[{"url": container.settings.base_url, "description": "This server"}],
+    )
+    app.state.container = container
+    http.install(app, max_body_bytes=container.settings.max_body_bytes)
+    for router in (tenants_router, operations_router):
+        app.include_router(router)
+
+    @app.get("/.well-known/jwks.json", include_in_schema=False)
+    def jwks() -> dict[str, Any]:
+        return container.issuer.jwks() if container.issuer else {"keys": []}
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app
+
+
+def admin_token_path(data_dir: Path) -> Path:
+    return data_dir / "admin-token"

@@ -1,0 +1,181 @@
+"""The `bbws` command: serve, token, store, mail (and, later, the client commands)."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from bbws.core.settings import Settings
+
+app = typer.Typer(help="BBWS: control plane for multi-tenant WordPress hosting.", no_args_is_help=True)
+token_app = typer.Typer(help="Issue tokens from the built-in issuer.", no_args_is_help=True)
+store_app = typer.Typer(help="Manage the item store.", no_args_is_help=True)
+mail_app = typer.Typer(help="Read mail captured by the local mailer.", no_args_is_help=True)
+app.add_typer(token_app, name="token")
+app.add_typer(store_app, name="store")
+app.add_typer(mail_app, name="mail")
+out = Console()
+
+PLATFORM_ROLE_GROUPS = {"ADMIN": "platform-admin", "OPERATOR": "platform-operator", "VIEWER": "platform-viewer"}
+ADMIN_TOKEN_TTL = 30 * 86_400
+
+DataDir = Annotated[
+    Path | None, typer.Option("--data-dir", help="Where state lives (env BBWS_DATA_DIR).", show_default=False)
+]
+
+
+def settings_for(data_dir: Path | None = None, **overrides: object) -> Settings:
+    if data_dir is not None:
+        os.environ["BBWS_DATA_DIR"] = str(data_dir)
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
+
+
+def parse_ttl(text: str) -> int:
+    """`3600`, `90m`, `12h`, `30d` -> seconds."""
+    match = re.fullmatch(r"(\d+)([smhd]?)", text.strip())
+    if not match or int(match.group(1)) <= 0:
+        raise typer.BadParameter("use a positive number of seconds, or a number with s, m, h or d")
+    return int(match.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86_400}[match.group(2)]
+
+
+def ensure_admin_token(settings: Settings) -> tuple[str, bool]:
+    """The saved platform-admin token (0600 file); minted on first start or when it has expired."""
+    import jwt
+
+    from bbws.app import admin_token_path
+    from bbws.core.issuer import LocalIssuer, write_private
+
+    path = admin_token_path(settings.data_dir)
+    issuer = LocalIssuer.load_or_create(settings.data_dir, issuer=settings.issuer, audience=settings.audience)
+    if path.exists():
+        token = path.read_text().strip()
+        try:
+            jwt.decode(token, issuer._key.public_key(), algorithms=["RS256"], audience=settings.audience)
+            return token, False
+        except jwt.PyJWTError:
+            pass
+    token = issuer.mint("platform-admin", groups=["platform-admin"], ttl_seconds=ADMIN_TOKEN_TTL)
+    write_private(path, token.encode())
+    return token, True
+
+
+def missing_tools() -> list[str]:
+    """System tools the platform uses that are not on PATH (reported, never fatal for the API)."""
+    return [tool for tool in ("php", "mariadbd") if shutil.which(tool) is None]
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Run the API server on embedded defaults (SQLite in the data dir, built-in token issuer)."""
+    import uvicorn
+
+    from bbws.app import create_app
+
+    settings = settings_for(data_dir, host=host, port=port)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    application = create_app(settings)
+    base = settings.base_url
+    out.print(f"[bold]BBWS API[/bold] listening on {base}  (store: {settings.store}, data: {settings.data_dir})")
+    out.print(f"Interactive docs: {base}/docs   OpenAPI: {base}/openapi.json")
+    if settings.jwks_url is None:
+        token, created = ensure_admin_token(settings)
+        from bbws.app import admin_token_path
+
+        if created:
+            out.print("Platform-admin token (shown once; saved with mode 0600):")
+            out.print(token, soft_wrap=True, highlight=False)
+        out.print(f"Admin token file: {admin_token_path(settings.data_dir)}")
+        out.print("More tokens: bbws token create --sub alice --role ADMIN [--tenant ten_...]")
+    for tool in missing_tools():
+        out.print(
+            f"[yellow]note:[/yellow] {tool} is not installed; WordPress instances need it "
+            "(run scripts/setup.sh, which installs php-cli, php-mysql and mariadb-server)."
+        )
+    uvicorn.run(application, host=settings.host, port=settings.port, log_config=None, access_log=False)
+
+
+@token_app.command("create")
+def token_create(
+    sub: Annotated[str, typer.Option(help="The token's subject (user id).")],
+    role: Annotated[str, typer.Option(help="ADMIN, OPERATOR or VIEWER.")],
+    tenant: Annotated[str | None, typer.Option(help="Grant the role in this tenant instead of platform-wide.")] = None,
+    scope: Annotated[
+        str | None, typer.Option(help='Narrowing scopes, e.g. "tenant:ten_x env:dev sites:write".')
+    ] = None,
+    ttl: Annotated[str, typer.Option(help="Lifetime: seconds, or 90m, 12h, 30d.")] = "1h",
+    email: Annotated[str | None, typer.Option(help="An email claim for the token.")] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Issue a token; the token is the last word printed."""
+    from bbws.app import build_container
+    from bbws.core.authorizer import TENANT_ROLES
+    from bbws.core.changes import Actor
+    from bbws.tenants.roles import grant_role
+    from bbws.tenants.service import get_tenant
+
+    role = role.upper()
+    if role not in TENANT_ROLES:
+        raise typer.BadParameter("role must be ADMIN, OPERATOR or VIEWER", param_hint="--role")
+    seconds = parse_ttl(ttl)
+    container = build_container(settings_for(data_dir))
+    if container.issuer is None:
+        raise typer.BadParameter("this server uses an external issuer (BBWS_JWKS_URL); mint tokens there")
+    groups: list[str] = []
+    if tenant:
+        get_tenant(store=container.store, tenant_id=tenant)
+        grant_role(
+            store=container.store,
+            clock=container.clock,
+            actor=Actor.system("cli"),
+            tenant_id=tenant,
+            user_id=sub,
+            role=role,
+        )
+        out.print(f"{sub} is {role} of {tenant}.", highlight=False)
+    else:
+        groups = [PLATFORM_ROLE_GROUPS[role]]
+    token = container.issuer.mint(sub, groups=groups, scope=scope, email=email, ttl_seconds=seconds)
+    print(token)
+
+
+@store_app.command("init")
+def store_init(data_dir: DataDir = None) -> None:
+    """Create the table and its indexes (DynamoDB with BBWS_STORE=dynamodb; SQLite otherwise)."""
+    from bbws.app import build_store
+
+    settings = settings_for(data_dir)
+    build_store(settings).ensure_schema()
+    where = settings.dynamodb_table if settings.store == "dynamodb" else str(settings.sqlite_path)
+    out.print(f"Store ready: {settings.store} {where}")
+
+
+@mail_app.command("list")
+def mail_list(data_dir: DataDir = None, full: Annotated[bool, typer.Option(help="Print bodies too.")] = False) -> None:
+    """Messages the platform sent (invitations and notices), oldest first."""
+    from bbws.core.mail import FileMailer
+
+    settings = settings_for(data_dir)
+    messages = FileMailer(settings.data_dir / "mail").messages()
+    if full:
+        for m in messages:
+            out.print(f"[bold]{m.sentAt}  to {m.to}[/bold]\nSubject: {m.subject}\n\n{m.body}\n", highlight=False)
+        return
+    table = Table("sent", "to", "subject", "id")
+    for m in messages:
+        table.add_row(m.sentAt, m.to, m.subject, m.messageId)
+    out.print(table)
+
+
+if __name__ == "__main__":
+    app()

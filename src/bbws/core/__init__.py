@@ -1,0 +1,1 @@
+"""Shared kernel: ids, errors, pagination, links, auth, idempotency, clock."""

@@ -1,0 +1,89 @@
+"""The one way to change state: collect item writes plus their audit records, commit them in one transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from bbws.core.clock import iso
+from bbws.core.ids import new_id
+from bbws.store.port import Check, Condition, Delete, ItemStore, Op, Put
+
+AUDIT_RETENTION_DAYS = 400
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who makes a change and under which request (`system` for the platform's own work)."""
+
+    sub: str
+    request_id: str = ""
+
+    @classmethod
+    def system(cls, reason: str = "system") -> Actor:
+        return cls(sub=reason, request_id=new_id("req"))
+
+
+@dataclass
+class Changes:
+    actor: Actor
+    now: datetime
+    audit_retention_days: int = AUDIT_RETENTION_DAYS
+    ops: list[Op] = field(default_factory=list)
+
+    @property
+    def timestamp(self) -> str:
+        return iso(self.now)
+
+    def put(self, item: dict[str, Any], condition: Condition | None = None) -> None:
+        self.ops.append(Put(item, condition))
+
+    def delete(self, pk: str, sk: str, condition: Condition | None = None) -> None:
+        self.ops.append(Delete(pk, sk, condition))
+
+    def check(self, pk: str, sk: str, condition: Condition) -> None:
+        self.ops.append(Check(pk, sk, condition))
+
+    def audit(
+        self,
+        *,
+        tenant_id: str,
+        action: str,
+        resource_type: str,
+        resource_id: str,
+        before: dict[str, Any] | None = None,
+        after: dict[str, Any] | None = None,
+    ) -> None:
+        audit_id = new_id("aud", now_ms=int(self.now.timestamp() * 1000))
+        expires = self.now + timedelta(days=self.audit_retention_days)
+        self.put(
+            {
+                "pk": f"TENANT#{tenant_id}",
+                "sk": f"AUDIT#{self.timestamp}#{audit_id}",
+                "type": "audit",
+                "auditId": audit_id,
+                "tenantId": tenant_id,
+                "time": self.timestamp,
+                "actor": self.actor.sub,
+                "requestId": self.actor.request_id,
+                "action": action,
+                "resourceType": resource_type,
+                "resourceId": resource_id,
+                "before": _public(before),
+                "after": _public(after),
+                "ttl": int(expires.timestamp()),
+            }
+        )
+
+    def commit(self, store: ItemStore) -> None:
+        if self.ops:
+            store.transact(self.ops)
+            self.ops = []
+
+
+def _public(item: dict[str, Any] | None) -> dict[str, Any] | None:
+    """An item without its storage keys, as the audit trail shows it."""
+    if item is None:
+        return None
+    return {k: v for k, v in item.items() if k not in ("pk", "sk", "ttl") and not k.startswith("GSI")}

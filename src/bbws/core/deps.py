@@ -1,0 +1,66 @@
+"""FastAPI dependencies shared by every router: container, principal, authorizer, actor, rate limits."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from bbws.core.auth import Principal
+from bbws.core.authorizer import Authorizer
+from bbws.core.changes import Actor
+from bbws.core.container import Container
+from bbws.core.errors import Unauthorized
+from bbws.core.http import request_id_of
+from bbws.core.pagination import PageParams, page_params
+
+bearer = HTTPBearer(auto_error=False, description="A JWT from the BBWS issuer or the Cognito user pool.")
+
+
+def get_container(request: Request) -> Container:
+    container: Container = request.app.state.container
+    return container
+
+
+Ctr = Annotated[Container, Depends(get_container)]
+
+
+def resolve_principal(request: Request, container: Container) -> Principal:
+    """Verify the bearer token once per request (idempotency and routes share the result)."""
+    cached = getattr(request.state, "principal", None)
+    if cached is not None:
+        return cached
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("Send `Authorization: Bearer <token>`.")
+    principal = container.verifier.verify(token.strip())
+    request.state.principal = principal
+    return principal
+
+
+def current_principal(
+    request: Request,
+    container: Ctr,
+    _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)] = None,
+) -> Principal:
+    return resolve_principal(request, container)
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+def get_authorizer(principal: CurrentPrincipal, container: Ctr) -> Authorizer:
+    return Authorizer(principal, container.load_assignments)
+
+
+Authz = Annotated[Authorizer, Depends(get_authorizer)]
+
+
+def get_actor(request: Request, principal: CurrentPrincipal) -> Actor:
+    return Actor(sub=principal.sub, request_id=request_id_of(request))
+
+
+ActorDep = Annotated[Actor, Depends(get_actor)]
+Pages = Annotated[PageParams, Depends(page_params)]

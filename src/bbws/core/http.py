@@ -1,0 +1,174 @@
+"""HTTP conventions in one place: request ids, JSON access logs, body size limit, problem+json rendering."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from bbws.core.errors import ApiError, InternalError, PayloadTooLarge, ValidationFailed
+from bbws.core.ids import new_id
+from bbws.core.logs import request_id_var
+
+log = logging.getLogger("bbws.http")
+
+PROBLEM_JSON = "application/problem+json"
+_HTTP_CODES = {
+    401: "UNAUTHORIZED",
+    403: "FORBIDDEN",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    406: "NOT_ACCEPTABLE",
+    413: "PAYLOAD_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+}
+
+
+def _valid_request_id(value: str) -> bool:
+    return 0 < len(value) <= 128 and all(c.isalnum() or c in "-_.:" for c in value)
+
+
+def problem_response(error: ApiError, *, instance: str, request_id: str) -> JSONResponse:
+    headers = dict(error.headers)
+    return JSONResponse(
+        error.problem(instance=instance, request_id=request_id),
+        status_code=error.status,
+        headers=headers,
+        media_type=PROBLEM_JSON,
+    )
+
+
+class _BodyTooLarge(StarletteHTTPException):
+    """Raised while the body streams in; an HTTPException so that FastAPI's body parsing lets it through."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"The request body is larger than {limit} bytes.")
+
+
+class RequestContextMiddleware:
+    """Takes or makes `X-Request-ID`, echoes it, enforces the body limit, logs one JSON line a request,
+    and turns any unhandled exception into a 500 problem without internals."""
+
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        given = headers.get(b"x-request-id", b"").decode("latin-1")
+        request_id = given if _valid_request_id(given) else new_id("req")
+        token = request_id_var.set(request_id)
+        scope.setdefault("state", {})["request_id"] = request_id
+        started, status, sent_start = time.perf_counter(), 500, False
+        path = scope.get("path", "")
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status, sent_start
+            if message["type"] == "http.response.start":
+                status, sent_start = message["status"], True
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body_bytes:
+                    raise _BodyTooLarge(self.max_body_bytes)
+            return message
+
+        try:
+            declared = int(headers.get(b"content-length", b"0") or 0)
+        except ValueError:
+            declared = 0
+        try:
+            if declared > self.max_body_bytes:
+                raise _BodyTooLarge(self.max_body_bytes)
+            await self.app(scope, limited_receive, send_with_id)
+        except _BodyTooLarge as exc:
+            if not sent_start:
+                err: ApiError = PayloadTooLarge(str(exc.detail))
+                await problem_response(err, instance=path, request_id=request_id)(scope, receive, send_with_id)
+        except Exception:
+            log.exception("unhandled error", extra={"path": path})
+            if not sent_start:
+                err = InternalError("The server failed to handle this request; quote the requestId to support.")
+                await problem_response(err, instance=path, request_id=request_id)(scope, receive, send_with_id)
+        finally:
+            log.info(
+                "request",
+                extra={
+                    "method": scope.get("method"),
+                    "path": path,
+                    "status": status,
+                    "durationMs": round((time.perf_counter() - started) * 1000, 2),
+                },
+            )
+            request_id_var.reset(token)
+
+
+def request_id_of(request: Request) -> str:
+    return str(getattr(request.state, "request_id", "") or request_id_var.get())
+
+
+def _field(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) or str(loc[0] if loc else "body")
+
+
+async def _api_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ApiError)
+    return problem_response(exc, instance=request.url.path, request_id=request_id_of(request))
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = []
+    for e in exc.errors():
+        message, field = e.get("msg", "invalid"), _field(tuple(e.get("loc", ())))
+        if e.get("type") == "json_invalid":
+            message, field = "The body is not valid JSON.", "body"
+        errors.append({"field": field, "message": message})
+    err = ValidationFailed(
+        f"{len(errors)} problem(s) with the request: " + "; ".join(f"{x['field']}: {x['message']}" for x in errors[:5]),
+        errors=errors,
+    )
+    return problem_response(err, instance=request.url.path, request_id=request_id_of(request))
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = _HTTP_CODES.get(exc.status_code, "HTTP_ERROR")
+    detail = exc.detail if isinstance(exc.detail, str) else json.dumps(exc.detail)
+    if exc.status_code == 404 and detail == "Not Found":
+        detail = f"No resource at {request.url.path}."
+    err = ApiError(
+        detail,
+        code=code,
+        status=exc.status_code,
+        title=code.replace("_", " ").capitalize(),
+        headers=dict(exc.headers or {}),
+    )
+    return problem_response(err, instance=request.url.path, request_id=request_id_of(request))
+
+
+def install(app: FastAPI, *, max_body_bytes: int) -> None:
+    """Register the error handlers and the request-context middleware on an app."""
+    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_middleware(RequestContextMiddleware, max_body_bytes=max_body_bytes)

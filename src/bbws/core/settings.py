@@ -1,0 +1,65 @@
+"""The one settings class: every knob is a `BBWS_*` environment variable (or a CLI flag that sets one)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SECRET = "change-me"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="BBWS_", extra="ignore")
+
+    mode: Literal["local", "aws"] = "local"
+    environment: Literal["dev", "sit", "prod"] = "dev"
+    data_dir: Path = Path.home() / ".bbws"
+    host: str = "127.0.0.1"
+    port: int = 8080
+    public_url: str | None = None
+
+    store: Literal["sqlite", "dynamodb"] = "sqlite"
+    dynamodb_table: str = "bbws"
+    aws_region: str = "af-south-1"
+    aws_endpoint_url: str | None = None
+
+    # Identity: the built-in issuer locally; a Cognito user pool (its issuer URL and JWKS) on AWS.
+    issuer: str = "urn:bbws:local"
+    audience: str = "bbws-api"
+    jwks_url: str | None = None
+    token_ttl_seconds: int = 3600
+
+    # Signs pagination cursors. Locally a random one is kept in the data dir when this is the default.
+    cursor_secret: str = DEFAULT_SECRET
+
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    rate_limit_token_per_second: float = Field(default=50.0, gt=0)
+    rate_limit_token_burst: int = Field(default=100, ge=1)
+    rate_limit_tenant_per_second: float = Field(default=100.0, gt=0)
+    rate_limit_tenant_burst: int = Field(default=200, ge=1)
+    idempotency_ttl_seconds: int = 86_400
+    invitation_ttl_days: int = Field(default=7, ge=1, le=30)
+    audit_retention_days: int = Field(default=400, ge=1)
+    log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _refuse_default_secrets_outside_local(self) -> Settings:
+        if self.mode == "aws":
+            if self.cursor_secret == DEFAULT_SECRET or len(self.cursor_secret) < 32:
+                raise ValueError("BBWS_CURSOR_SECRET must be set to a random value of 32+ characters in aws mode")
+            if not self.jwks_url:
+                raise ValueError("BBWS_JWKS_URL (the Cognito user pool's JWKS) is required in aws mode")
+            if self.store != "dynamodb":
+                raise ValueError("aws mode keeps its data in DynamoDB: set BBWS_STORE=dynamodb")
+        return self
+
+    @property
+    def sqlite_path(self) -> Path:
+        return self.data_dir / "bbws.sqlite3"
+
+    @property
+    def base_url(self) -> str:
+        return self.public_url or f"http://{self.host}:{self.port}"

@@ -1,0 +1,1 @@
+"""Long work: operations (and, later, the job queue and worker)."""

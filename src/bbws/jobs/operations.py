@@ -1,0 +1,124 @@
+"""The Operation resource: one record per piece of long work, for every service (model, store access, rendering)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from bbws.core.changes import Changes
+from bbws.core.ids import new_id
+from bbws.core.links import href, links
+from bbws.store.port import NOT_EXISTS, ItemStore, Page
+
+
+class OperationStatus(StrEnum):
+    PENDING = "PENDING"
+    IN_PROGRESS = "IN_PROGRESS"
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+    CANCELLED = "CANCELLED"
+
+
+FINISHED = frozenset({OperationStatus.COMPLETED, OperationStatus.FAILED, OperationStatus.CANCELLED})
+
+
+def start_operation(
+    changes: Changes,
+    *,
+    tenant_id: str,
+    operation_type: str,
+    resource_type: str,
+    resource_id: str,
+    message: str = "Queued.",
+) -> dict[str, Any]:
+    """Add a PENDING operation to a changeset and return its item."""
+    op_id = new_id("op", now_ms=int(changes.now.timestamp() * 1000))
+    item: dict[str, Any] = {
+        "pk": f"TENANT#{tenant_id}",
+        "sk": f"OP#{op_id}",
+        "GSI1PK": f"OP#{op_id}",
+        "GSI1SK": "OP",
+        "type": "operation",
+        "operationId": op_id,
+        "tenantId": tenant_id,
+        "operationType": operation_type,
+        "status": OperationStatus.PENDING.value,
+        "progress": 0,
+        "message": message,
+        "resourceType": resource_type,
+        "resourceId": resource_id,
+        "createdAt": changes.timestamp,
+        "createdBy": changes.actor.sub,
+        "requestId": changes.actor.request_id,
+        "startedAt": None,
+        "completedAt": None,
+        "result": None,
+        "error": None,
+        "version": 1,
+    }
+    changes.put(item, NOT_EXISTS)
+    return item
+
+
+def completed(item: dict[str, Any], changes: Changes, *, message: str, result: dict[str, Any]) -> dict[str, Any]:
+    """The operation finished well (work done in the same changeset)."""
+    done = {
+        **item,
+        "status": OperationStatus.COMPLETED.value,
+        "progress": 100,
+        "message": message,
+        "startedAt": item["startedAt"] or changes.timestamp,
+        "completedAt": changes.timestamp,
+        "result": result,
+        "version": item["version"] + 1,
+    }
+    changes.put(done)
+    return done
+
+
+def get_operation(store: ItemStore, operation_id: str) -> dict[str, Any] | None:
+    page = store.query(f"OP#{operation_id}", index="GSI1", limit=1)
+    return page.items[0] if page.items else None
+
+
+def list_operations(
+    store: ItemStore, *, tenant_id: str, limit: int, start_after: dict[str, str] | None, filters: dict[str, Any]
+) -> Page:
+    return store.query(
+        f"TENANT#{tenant_id}", sk_prefix="OP#", limit=limit, start_after=start_after, descending=True, filters=filters
+    )
+
+
+def operation_public(item: dict[str, Any]) -> dict[str, Any]:
+    op_id, tenant_id = item["operationId"], item["tenantId"]
+    body = {
+        k: item.get(k)
+        for k in (
+            "operationId",
+            "tenantId",
+            "operationType",
+            "status",
+            "progress",
+            "message",
+            "resourceType",
+            "resourceId",
+            "createdAt",
+            "createdBy",
+            "startedAt",
+            "completedAt",
+            "result",
+            "error",
+        )
+    }
+    body["_links"] = links(
+        self=href("operations", op_id),
+        tenant=href("tenants", tenant_id),
+        resource=_resource_href(item),
+    )
+    return body
+
+
+def _resource_href(item: dict[str, Any]) -> str | None:
+    if item.get("resourceType") == "tenant":
+        return href("tenants", item["resourceId"])
+    return None

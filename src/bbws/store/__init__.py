@@ -1,0 +1,1 @@
+"""Item store port and its SQLite and DynamoDB adapters."""

@@ -1,0 +1,1 @@
+"""Tenants bounded context: tenants, lifecycle, hierarchy, users, invitations, audit."""

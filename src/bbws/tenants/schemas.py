@@ -1,0 +1,79 @@
+"""Tenant API bodies: `TenantCreate`, `TenantUpdate`, `TenantPublic`, lifecycle requests and the Operation."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, field_validator
+
+from bbws.core.schemas import Link, RequestModel
+from bbws.tenants.models import TenantStatus, Tier
+
+OrgName = Annotated[str, StringConstraints(min_length=2, max_length=100, strip_whitespace=True)]
+Reason = Annotated[str, StringConstraints(min_length=10, max_length=500, strip_whitespace=True)]
+MetaKey = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+MetaValue = Annotated[str, StringConstraints(max_length=500)]
+Metadata = Annotated[dict[MetaKey, MetaValue], Field(max_length=50)]
+
+TENANT_ID_PATTERN = r"^ten_[0-9a-z]{26}$"
+
+
+def _no_control_chars(value: str | None) -> str | None:
+    if value is not None and any(ord(c) < 32 for c in value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+class TenantCreate(RequestModel):
+    organizationName: OrgName = Field(examples=["Acme Agency"])
+    contactEmail: EmailStr = Field(examples=["ops@acme.example"])
+    tier: Tier = Tier.STANDARD
+    metadata: Metadata = Field(default_factory=dict, examples=[{"costCenter": "CC-42"}])
+
+    _clean = field_validator("organizationName")(_no_control_chars)
+
+
+class TenantUpdate(RequestModel):
+    organizationName: OrgName | None = None
+    contactEmail: EmailStr | None = None
+    tier: Tier | None = None
+    metadata: Metadata | None = None
+
+    _clean = field_validator("organizationName")(_no_control_chars)
+
+
+class ReasonBody(RequestModel):
+    reason: Reason = Field(examples=["Invoice 2026-11 overdue by 30 days"])
+
+
+class TenantPublic(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    tenantId: str = Field(examples=["ten_01jd3m8x2v9k4q7r5t6w8y0z1a"])
+    organizationName: str
+    contactEmail: str
+    tier: Tier
+    status: TenantStatus
+    metadata: dict[str, str]
+    statusReason: str | None = None
+    parkedAt: str | None = None
+    parkedBy: str | None = None
+    createdAt: str
+    createdBy: str
+    updatedAt: str
+    updatedBy: str
+    version: int
+    links: dict[str, Link] = Field(alias="_links")
+
+
+class AuditRecord(BaseModel):
+    auditId: str
+    tenantId: str
+    time: str
+    actor: str
+    requestId: str
+    action: str = Field(examples=["tenant.parked"])
+    resourceType: str
+    resourceId: str
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
