@@ -51,8 +51,10 @@ def current_principal(
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 
-def get_authorizer(principal: CurrentPrincipal, container: Ctr) -> Authorizer:
-    return Authorizer(principal, container.load_assignments)
+def get_authorizer(request: Request, principal: CurrentPrincipal, container: Ctr) -> Authorizer:
+    """The request's authorizer (made by the route class, so assignments are read once per request)."""
+    made = getattr(request.state, "authorizer", None)
+    return made if isinstance(made, Authorizer) else Authorizer(principal, container.load_assignments)
 
 
 Authz = Annotated[Authorizer, Depends(get_authorizer)]

@@ -8,9 +8,10 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.routing import APIRoute
 
+from bbws.core.authorizer import Authorizer
 from bbws.core.container import Container
 from bbws.core.deps import resolve_principal
-from bbws.core.errors import PreconditionFailed, RateLimited
+from bbws.core.errors import PreconditionFailed, RateLimited, not_found
 from bbws.core.idempotency import HEADER as IDEMPOTENCY_HEADER
 from bbws.core.idempotency import run_once
 from bbws.core.links import API_PREFIX
@@ -18,8 +19,9 @@ from bbws.core.schemas import PROBLEM_RESPONSES
 
 
 class ApiRoute(APIRoute):
-    """Every API route: authenticate, charge the rate limits (token and tenant), then run the handler,
-    once per `Idempotency-Key` for POSTs. `RateLimit-*` headers go on every answer."""
+    """Every API route: authenticate, charge the rate limits (token and tenant), hide tenants the caller
+    cannot see (404), then run the handler, once per `Idempotency-Key` for POSTs. `RateLimit-*` headers go
+    on every answer."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         original = super().get_route_handler()
@@ -27,7 +29,8 @@ class ApiRoute(APIRoute):
         async def handler(request: Request) -> Response:
             container: Container = request.app.state.container
             principal = resolve_principal(request, container)
-            decision = container.limiter.check(principal.token_id, request.path_params.get("tenantId"))
+            tenant_id = request.path_params.get("tenantId")
+            decision = container.limiter.check(principal.token_id, tenant_id)
             headers = {
                 "RateLimit-Limit": str(decision.limit),
                 "RateLimit-Remaining": str(decision.remaining),
@@ -38,6 +41,10 @@ class ApiRoute(APIRoute):
                     f"Too many requests; retry in {decision.retry_after} s.",
                     headers={**headers, "Retry-After": str(decision.retry_after)},
                 )
+            # Another tenant's resources are invisible before anything else is read, the body included.
+            authz = request.state.authorizer = Authorizer(principal, container.load_assignments)
+            if tenant_id is not None and not authz.can_see_tenant(tenant_id):
+                raise not_found("tenant", tenant_id)
             key = request.headers.get(IDEMPOTENCY_HEADER)
             if request.method == "POST" and key is not None:
                 response = await run_once(request, key, original)
