@@ -5,4 +5,4 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh --dev
 .venv/bin/ruff check src tests bench
 .venv/bin/mypy
-.venv/bin/python -m pytest -n 2 --dist loadgroup --cov=bbws --cov-report=term --cov-fail-under=85 "$@"
+.venv/bin/python -m pytest -n 2 --cov=bbws --cov-report=term --cov-fail-under=85 "$@"

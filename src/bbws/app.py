@@ -58,7 +58,7 @@ def build_container(
     clock: Clock | None = None,
     mailer: Mailer | None = None,
 ) -> Container:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # it holds the signing key and tokens
     store = store or build_store(settings)
     issuer: LocalIssuer | None = None
     if settings.jwks_url:
@@ -88,6 +88,10 @@ def build_container(
 def create_app(settings: Settings | None = None, *, container: Container | None = None) -> FastAPI:
     from bbws.jobs.api import router as operations_router
     from bbws.tenants.api import router as tenants_router
+    from bbws.tenants.hierarchy_api import router as hierarchy_router
+    from bbws.tenants.invitations_api import public_router as invitation_token_router
+    from bbws.tenants.invitations_api import router as invitations_router
+    from bbws.tenants.users_api import router as users_router
 
     container = container or build_container(settings or Settings())
     logs.configure(container.settings.log_level)
@@ -99,7 +103,14 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     )
     app.state.container = container
     http.install(app, max_body_bytes=container.settings.max_body_bytes)
-    for router in (tenants_router, operations_router):
+    for router in (
+        tenants_router,
+        operations_router,
+        hierarchy_router,
+        users_router,
+        invitations_router,
+        invitation_token_router,
+    ):
         app.include_router(router)
 
     @app.get("/.well-known/jwks.json", include_in_schema=False)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 from pathlib import Path
 from typing import Annotated
 
@@ -21,7 +20,7 @@ mail_app = typer.Typer(help="Read mail captured by the local mailer.", no_args_i
 app.add_typer(token_app, name="token")
 app.add_typer(store_app, name="store")
 app.add_typer(mail_app, name="mail")
-out = Console()
+out = Console(soft_wrap=True)
 
 PLATFORM_ROLE_GROUPS = {"ADMIN": "platform-admin", "OPERATOR": "platform-operator", "VIEWER": "platform-viewer"}
 ADMIN_TOKEN_TTL = 30 * 86_400
@@ -66,11 +65,6 @@ def ensure_admin_token(settings: Settings) -> tuple[str, bool]:
     return token, True
 
 
-def missing_tools() -> list[str]:
-    """System tools the platform uses that are not on PATH (reported, never fatal for the API)."""
-    return [tool for tool in ("php", "mariadbd") if shutil.which(tool) is None]
-
-
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
@@ -83,7 +77,6 @@ def serve(
     from bbws.app import create_app
 
     settings = settings_for(data_dir, host=host, port=port)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
     application = create_app(settings)
     base = settings.base_url
     out.print(f"[bold]BBWS API[/bold] listening on {base}  (store: {settings.store}, data: {settings.data_dir})")
@@ -97,11 +90,6 @@ def serve(
             out.print(token, soft_wrap=True, highlight=False)
         out.print(f"Admin token file: {admin_token_path(settings.data_dir)}")
         out.print("More tokens: bbws token create --sub alice --role ADMIN [--tenant ten_...]")
-    for tool in missing_tools():
-        out.print(
-            f"[yellow]note:[/yellow] {tool} is not installed; WordPress instances need it "
-            "(run scripts/setup.sh, which installs php-cli, php-mysql and mariadb-server)."
-        )
     uvicorn.run(application, host=settings.host, port=settings.port, log_config=None, access_log=False)
 
 
@@ -121,6 +109,7 @@ def token_create(
     from bbws.app import build_container
     from bbws.core.authorizer import TENANT_ROLES
     from bbws.core.changes import Actor
+    from bbws.core.errors import ApiError
     from bbws.tenants.roles import grant_role
     from bbws.tenants.service import get_tenant
 
@@ -133,7 +122,10 @@ def token_create(
         raise typer.BadParameter("this server uses an external issuer (BBWS_JWKS_URL); mint tokens there")
     groups: list[str] = []
     if tenant:
-        get_tenant(store=container.store, tenant_id=tenant)
+        try:
+            get_tenant(store=container.store, tenant_id=tenant)
+        except ApiError as error:
+            raise typer.BadParameter(error.detail, param_hint="--tenant") from error
         grant_role(
             store=container.store,
             clock=container.clock,
@@ -176,6 +168,35 @@ def mail_list(data_dir: DataDir = None, full: Annotated[bool, typer.Option(help=
         table.add_row(m.sentAt, m.to, m.subject, m.messageId)
     out.print(table)
 
+
+openapi_app = typer.Typer(help="The OpenAPI 3.0.3 files, exported from the code.", no_args_is_help=True)
+app.add_typer(openapi_app, name="openapi")
+
+
+@openapi_app.command("export")
+def openapi_export(
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder of the YAML files.")] = Path("openapi"),
+    check: Annotated[bool, typer.Option("--check", help="Write nothing; exit 1 if a file differs from the code.")] = (
+        False
+    ),
+) -> None:
+    """Export one YAML file per API area plus bbws-api.yaml (built on a throwaway data dir)."""
+    from bbws.openapi import exported_files, stale_files, write
+
+    files = exported_files()
+    if check:
+        stale = stale_files(out_dir, files)
+        for name in stale:
+            out.print(f"{out_dir / name} differs from the code", highlight=False)
+        if stale:
+            out.print("Run `bbws openapi export` and commit the files.")
+            raise typer.Exit(1)
+        out.print(f"{len(files)} OpenAPI files in {out_dir} match the code.", highlight=False)
+        return
+    touched = write(out_dir, files)
+    for name in touched:
+        out.print(f"{'wrote' if name in files else 'removed'} {out_dir / name}", highlight=False)
+    out.print(f"{len(files)} OpenAPI files in {out_dir}; {len(touched)} changed.", highlight=False)
 
 if __name__ == "__main__":
     app()

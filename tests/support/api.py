@@ -23,8 +23,9 @@ def rid(prefix: str = "x") -> str:
 
 
 class ApiHarness:
-    def __init__(self, data_dir: Path, *, store: ItemStore | None = None, clock: Clock | None = None,
-                 **settings: Any) -> None:
+    def __init__(
+        self, data_dir: Path, *, store: ItemStore | None = None, clock: Clock | None = None, **settings: Any
+    ) -> None:
         settings.setdefault("rate_limit_token_per_second", 10_000.0)
         settings.setdefault("rate_limit_token_burst", 10_000)
         settings.setdefault("rate_limit_tenant_per_second", 10_000.0)
@@ -35,11 +36,17 @@ class ApiHarness:
         self.client = TestClient(self.app, raise_server_exceptions=False)
 
     # -- tokens
-    def token(self, sub: str | None = None, *, groups: list[str] | None = None, scope: str | None = None,
-              email: str | None = None, ttl: int = 3600) -> str:
+    def token(
+        self,
+        sub: str | None = None,
+        *,
+        groups: list[str] | None = None,
+        scope: str | None = None,
+        email: str | None = None,
+        ttl: int = 3600,
+    ) -> str:
         assert self.container.issuer is not None
-        return self.container.issuer.mint(sub or rid("user"), groups=groups, scope=scope, email=email,
-                                          ttl_seconds=ttl)
+        return self.container.issuer.mint(sub or rid("user"), groups=groups, scope=scope, email=email, ttl_seconds=ttl)
 
     def headers(self, token: str, **extra: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {token}", **extra}
@@ -52,12 +59,20 @@ class ApiHarness:
         group = {"ADMIN": "platform-admin", "OPERATOR": "platform-operator", "VIEWER": "platform-viewer"}[role]
         return self.headers(self.token(rid("staff"), groups=[group]))
 
-    def member(self, tenant_id: str, role: str, *, node_path: str = "", sub: str | None = None,
-               scope: str | None = None) -> dict[str, str]:
+    def member(
+        self, tenant_id: str, role: str, *, node_path: str = "", sub: str | None = None, scope: str | None = None
+    ) -> dict[str, str]:
         """Headers of a user holding `role` on a node of a tenant (stored assignment, no groups)."""
         sub = sub or rid("user")
-        grant_role(store=self.container.store, clock=self.container.clock, actor=Actor.system("test"),
-                   tenant_id=tenant_id, user_id=sub, role=role, node_path=node_path)
+        grant_role(
+            store=self.container.store,
+            clock=self.container.clock,
+            actor=Actor.system("test"),
+            tenant_id=tenant_id,
+            user_id=sub,
+            role=role,
+            node_path=node_path,
+        )
         return self.headers(self.token(sub, scope=scope))
 
     # -- data

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -11,6 +12,7 @@ from bbws.core.ids import new_id
 from bbws.store.port import Check, Condition, Delete, ItemStore, Op, Put
 
 AUDIT_RETENTION_DAYS = 400
+OUTBOX_SHARDS = 4
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,12 @@ class Changes:
         return iso(self.now)
 
     def put(self, item: dict[str, Any], condition: Condition | None = None) -> None:
+        """Write an item. Writing the same item again in one changeset replaces the first write and keeps its
+        guard (a transaction may touch an item once, and the guard speaks of the stored version)."""
+        for i, op in enumerate(self.ops):
+            if isinstance(op, Put) and (op.item["pk"], op.item["sk"]) == (item["pk"], item["sk"]):
+                self.ops[i] = Put(item, op.condition)
+                return
         self.ops.append(Put(item, condition))
 
     def delete(self, pk: str, sk: str, condition: Condition | None = None) -> None:
@@ -75,6 +83,12 @@ class Changes:
                 "ttl": int(expires.timestamp()),
             }
         )
+
+    def outbox(self, *, kind: str, tenant_id: str, message_id: str, body: dict[str, Any]) -> None:
+        """Record a job or an event to hand on after commit (the relay delivers it at least once)."""
+        shard = zlib.crc32(tenant_id.encode()) % OUTBOX_SHARDS
+        self.put({"pk": f"OUTBOX#{shard}", "sk": f"{self.timestamp}#{message_id}", "type": "outbox",
+                  "kind": kind, "tenantId": tenant_id, "messageId": message_id, "body": body})
 
     def commit(self, store: ItemStore) -> None:
         if self.ops:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 import time
 
 _ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
@@ -30,14 +31,23 @@ def _encode(value: int, length: int) -> str:
     return "".join(reversed(chars))
 
 
+_lock = threading.Lock()
+_last = [0, 0]  # the last (millisecond, random part) handed out, to stay monotonic within a millisecond
+
+
 def new_id(prefix: str, *, now_ms: int | None = None) -> str:
-    """Return `{prefix}_{26 chars}`; ids made later sort after ids made earlier (to the millisecond)."""
+    """Return `{prefix}_{26 chars}`; within a process, an id made later sorts after every id made before it."""
     ms = int(time.time() * 1000) if now_ms is None else now_ms
-    rand = int.from_bytes(os.urandom(10), "big")
+    with _lock:
+        if ms <= _last[0]:
+            ms, rand = _last[0], (_last[1] + 1) % (1 << 80)
+        else:
+            rand = int.from_bytes(os.urandom(10), "big") >> 1  # leave headroom for increments
+        _last[0], _last[1] = ms, rand
     return f"{prefix}_{_encode(ms, 10)}{_encode(rand, 16)}"
 
 
 def is_valid(value: str, prefix: str) -> bool:
     """True when `value` is a well-formed id with this prefix."""
     head, sep, body = value.partition("_")
-    return sep == "_" and head == prefix and bool(_BODY.match(body))
+    return sep == "_" and head == prefix and bool(_BODY.fullmatch(body))

@@ -56,7 +56,9 @@ class CursorCodec:
 
     def decode(self, cursor: str, scope: str) -> Key:
         payload, _, signature = cursor.partition(".")
-        if not payload or not signature or not hmac.compare_digest(signature, self._sign(payload, scope)):
+        # Compared as bytes: compare_digest refuses non-ASCII str, and a cursor is whatever the client sent.
+        expected = self._sign(payload, scope).encode()
+        if not payload or not signature or not hmac.compare_digest(signature.encode(), expected):
             raise _bad_cursor("startAt is not a cursor this list issued (or its filters changed).")
         data = json.loads(_unb64(payload))
         if time.time() - data["t"] > self._max_age:
@@ -74,7 +76,7 @@ class PageParams(BaseModel):
     start_at: str | None
 
 
-def page_params(
+async def page_params(  # async: no I/O, so no threadpool round trip per list request
     pageSize: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="Items per page (1..100).")] = DEFAULT_PAGE_SIZE,
     startAt: Annotated[
         str | None, Query(max_length=2048, description="Opaque cursor from the previous page's `startAt`.")

@@ -11,7 +11,7 @@ from fastapi.routing import APIRoute
 from bbws.core.authorizer import Authorizer
 from bbws.core.container import Container
 from bbws.core.deps import resolve_principal
-from bbws.core.errors import PreconditionFailed, RateLimited, not_found
+from bbws.core.errors import ApiError, PreconditionFailed, RateLimited, not_found
 from bbws.core.idempotency import HEADER as IDEMPOTENCY_HEADER
 from bbws.core.idempotency import run_once
 from bbws.core.links import API_PREFIX
@@ -46,10 +46,14 @@ class ApiRoute(APIRoute):
             if tenant_id is not None and not authz.can_see_tenant(tenant_id):
                 raise not_found("tenant", tenant_id)
             key = request.headers.get(IDEMPOTENCY_HEADER)
-            if request.method == "POST" and key is not None:
-                response = await run_once(request, key, original)
-            else:
-                response = await original(request)
+            try:
+                if request.method == "POST" and key is not None:
+                    response = await run_once(request, key, original)
+                else:
+                    response = await original(request)
+            except ApiError as exc:  # errors are charged too, and say so
+                exc.headers = {**headers, **exc.headers}
+                raise
             response.headers.update(headers)
             return response
 

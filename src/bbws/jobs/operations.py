@@ -8,7 +8,7 @@ from typing import Any
 from bbws.core.changes import Changes
 from bbws.core.ids import new_id
 from bbws.core.links import href, links
-from bbws.store.port import NOT_EXISTS, ItemStore, Page
+from bbws.store.port import NOT_EXISTS, ItemStore, Page, version_is
 
 
 class OperationStatus(StrEnum):
@@ -61,19 +61,9 @@ def start_operation(
 
 
 def completed(item: dict[str, Any], changes: Changes, *, message: str, result: dict[str, Any]) -> dict[str, Any]:
-    """The operation finished well (work done in the same changeset)."""
-    done = {
-        **item,
-        "status": OperationStatus.COMPLETED.value,
-        "progress": 100,
-        "message": message,
-        "startedAt": item["startedAt"] or changes.timestamp,
-        "completedAt": changes.timestamp,
-        "result": result,
-        "version": item["version"] + 1,
-    }
-    changes.put(done)
-    return done
+    """The operation finished well (its work is written in the same changeset)."""
+    return _moved(item, changes, status=OperationStatus.COMPLETED.value, progress=100, message=message,
+                  startedAt=item["startedAt"] or changes.timestamp, completedAt=changes.timestamp, result=result)
 
 
 def get_operation(store: ItemStore, operation_id: str) -> dict[str, Any] | None:
@@ -122,3 +112,28 @@ def _resource_href(item: dict[str, Any]) -> str | None:
     if item.get("resourceType") == "tenant":
         return href("tenants", item["resourceId"])
     return None
+
+
+def _moved(item: dict[str, Any], changes: Changes, **fields: Any) -> dict[str, Any]:
+    moved = {**item, **fields, "version": item["version"] + 1}
+    changes.put(moved, version_is(item["version"]))  # guards: one writer per operation step
+    return moved
+
+
+def mark_started(item: dict[str, Any], changes: Changes, *, message: str = "Running.") -> dict[str, Any]:
+    return _moved(item, changes, status=OperationStatus.IN_PROGRESS.value, message=message,
+                  startedAt=item["startedAt"] or changes.timestamp)
+
+
+def mark_progress(item: dict[str, Any], changes: Changes, *, progress: int, message: str) -> dict[str, Any]:
+    return _moved(item, changes, progress=max(0, min(99, progress)), message=message)
+
+
+def mark_failed(item: dict[str, Any], changes: Changes, *, error: dict[str, Any], message: str) -> dict[str, Any]:
+    return _moved(item, changes, status=OperationStatus.FAILED.value, message=message, error=error,
+                  completedAt=changes.timestamp, startedAt=item["startedAt"] or changes.timestamp)
+
+
+def mark_cancelled(item: dict[str, Any], changes: Changes) -> dict[str, Any]:
+    return _moved(item, changes, status=OperationStatus.CANCELLED.value, message="Cancelled before it started.",
+                  completedAt=changes.timestamp)

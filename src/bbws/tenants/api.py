@@ -15,6 +15,7 @@ from bbws.core.router import api_router, check_if_match, etag, not_modified
 from bbws.core.schemas import page_of
 from bbws.jobs.operations import operation_public
 from bbws.jobs.schemas import OperationPublic
+from bbws.store.port import Page
 from bbws.tenants import keys, service
 from bbws.tenants.models import LifecycleAction, TenantStatus, Tier
 from bbws.tenants.schemas import TENANT_ID_PATTERN, AuditRecord, ReasonBody, TenantCreate, TenantPublic, TenantUpdate
@@ -70,7 +71,14 @@ def list_tenants(
         )
         rows = page.items
     else:
-        page = ctr.store.query(f"USER#{authz.principal.sub}", index="GSI1", limit=pages.page_size, start_after=start)
+        scoped = authz.principal.scoped("tenant")
+        if authz.principal.platform_role and scoped:
+            # A platform token narrowed to named tenants holds no memberships: it lists exactly those tenants.
+            page = Page(items=[{"tenantId": t} for t in sorted(scoped)])
+        else:
+            page = ctr.store.query(
+                f"USER#{authz.principal.sub}", index="GSI1", limit=pages.page_size, start_after=start
+            )
         wanted = [
             (keys.tenant_pk(m["tenantId"]), keys.TENANT_SK) for m in page.items if authz.can_see_tenant(m["tenantId"])
         ]

@@ -74,3 +74,49 @@ def invitation_token_index(token_hash: str) -> str:
 
 
 AUDIT_PREFIX = "AUDIT#"
+
+
+def node_indexes(tenant_id: str, parent_path: str, node_id: str) -> dict[str, str]:
+    """GSI1 lists a parent's children in creation order; GSI2 finds a node (and its path) by id alone."""
+    return {
+        "GSI1PK": children_index(tenant_id, parent_path),
+        "GSI1SK": node_id,
+        "GSI2PK": node_id_index(node_id),
+        "GSI2SK": tenant_id,
+    }
+
+
+def node_name_lock(tenant_id: str, parent_path: str, name: str) -> tuple[str, str]:
+    """Uniqueness guard for a node's name among its siblings (case- and space-insensitive)."""
+    return tenant_pk(tenant_id), f"NODENAME#{parent_path or 'ROOT'}#{' '.join(name.lower().split())}"
+
+
+def node_assignees_index(tenant_id: str, node_path: str, user_id: str) -> dict[str, str]:
+    """GSI1 on assignment items: who holds a role on one node (`GET .../users?nodeId=`)."""
+    return {"GSI1PK": f"TENANT#{tenant_id}#ASSIGNEES#{node_path or 'ROOT'}", "GSI1SK": user_id}
+
+
+def assignees_index(tenant_id: str, node_path: str) -> str:
+    return node_assignees_index(tenant_id, node_path, "")["GSI1PK"]
+
+
+MEMBER_PREFIX = "MEMBER#"
+INVITATION_PREFIX = "INVITATION#"
+
+
+def admins_key(tenant_id: str) -> tuple[str, str]:
+    """The tenant's tenant-level ADMINs, kept in one small item so the last one cannot be removed."""
+    return tenant_pk(tenant_id), "ADMINS"
+
+
+def user_profile_indexes(user_id: str, email: str) -> dict[str, str]:
+    return {"GSI1PK": email_index(email), "GSI1SK": user_id}
+
+
+def invitation_indexes(token_hash: str, invitation_id: str) -> dict[str, str]:
+    return {"GSI1PK": invitation_token_index(token_hash), "GSI1SK": invitation_id}
+
+
+def user_tenants_index(user_id: str) -> str:
+    """GSI1 partition of a user's member items (see `member_indexes`)."""
+    return member_indexes(user_id, "")["GSI1PK"]

@@ -7,9 +7,16 @@ from tests.support.api import ApiHarness, rid
 
 def test_create_answers_201_with_location_etag_and_active_status(api: ApiHarness) -> None:
     name = rid("Acme")
-    r = api.client.post("/v1.0/tenants", headers=api.admin(),
-                        json={"organizationName": name, "contactEmail": "ops@acme.example", "tier": "PROFESSIONAL",
-                              "metadata": {"costCenter": "CC-1"}})
+    r = api.client.post(
+        "/v1.0/tenants",
+        headers=api.admin(),
+        json={
+            "organizationName": name,
+            "contactEmail": "ops@acme.example",
+            "tier": "PROFESSIONAL",
+            "metadata": {"costCenter": "CC-1"},
+        },
+    )
     assert r.status_code == 201
     body = r.json()
     assert r.headers["location"] == f"/v1.0/tenants/{body['tenantId']}"
@@ -25,8 +32,9 @@ def test_create_answers_201_with_location_etag_and_active_status(api: ApiHarness
 def test_duplicate_organization_name_is_409_case_insensitive(api: ApiHarness) -> None:
     name = rid("Dup")
     api.create_tenant(organizationName=name)
-    r = api.client.post("/v1.0/tenants", headers=api.admin(),
-                        json={"organizationName": name.upper(), "contactEmail": "a@example.com"})
+    r = api.client.post(
+        "/v1.0/tenants", headers=api.admin(), json={"organizationName": name.upper(), "contactEmail": "a@example.com"}
+    )
     assert r.status_code == 409
     assert r.headers["content-type"].startswith("application/problem+json")
     assert r.json()["code"] == "CONFLICT"
@@ -100,7 +108,9 @@ def test_rename_keeps_names_unique(api: ApiHarness) -> None:
     r = api.client.put(f"/v1.0/tenants/{b['tenantId']}", headers=h, json={"organizationName": a["organizationName"]})
     assert r.status_code == 409
     new = rid("Renamed")
-    assert api.client.put(f"/v1.0/tenants/{a['tenantId']}", headers=h, json={"organizationName": new}).status_code == 200
+    assert (
+        api.client.put(f"/v1.0/tenants/{a['tenantId']}", headers=h, json={"organizationName": new}).status_code == 200
+    )
     # the old name is free again
     old = api.client.put(f"/v1.0/tenants/{b['tenantId']}", headers=h, json={"organizationName": a["organizationName"]})
     assert old.status_code == 200
@@ -150,9 +160,22 @@ def test_request_id_is_echoed_or_made(api: ApiHarness) -> None:
 
 def test_body_size_limit_is_413(tmp_path) -> None:
     small = ApiHarness(tmp_path / "d", max_body_bytes=2048)
-    r = small.client.post("/v1.0/tenants", headers=small.admin(),
-                          json={"organizationName": "Big", "contactEmail": "a@example.com", "metadata": {"k": "v" * 400,
-                                "k2": "v" * 400, "k3": "v" * 400, "k4": "v" * 400, "k5": "v" * 400, "k6": "v" * 400}})
+    r = small.client.post(
+        "/v1.0/tenants",
+        headers=small.admin(),
+        json={
+            "organizationName": "Big",
+            "contactEmail": "a@example.com",
+            "metadata": {
+                "k": "v" * 400,
+                "k2": "v" * 400,
+                "k3": "v" * 400,
+                "k4": "v" * 400,
+                "k5": "v" * 400,
+                "k6": "v" * 400,
+            },
+        },
+    )
     assert r.status_code == 413 and r.json()["code"] == "PAYLOAD_TOO_LARGE"
 
 

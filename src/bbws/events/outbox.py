@@ -1,0 +1,62 @@
+"""Writing events and jobs into a changeset, and the relay that hands them on after commit."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from typing import Any
+
+from bbws.core.changes import OUTBOX_SHARDS, Changes
+from bbws.events.models import Event
+from bbws.jobs.queue import Job, JobQueue
+from bbws.store.port import Delete, ItemStore
+
+log = logging.getLogger("bbws.outbox")
+
+EVENT_LOG_DAYS = 7
+
+
+def emit(changes: Changes, event_type: str, *, tenant_id: str, subject: str, data: dict[str, Any]) -> Event:
+    """Add a domain event to the changeset: to the outbox, and to the tenant's event log (for streams)."""
+    event = Event(type=event_type, tenant_id=tenant_id, subject=subject, data=data, time=changes.timestamp)
+    changes.outbox(kind="event", tenant_id=tenant_id, message_id=event.id, body=event.envelope())
+    expires = changes.now + timedelta(days=EVENT_LOG_DAYS)
+    changes.put({"pk": f"TENANT#{tenant_id}", "sk": f"EVENT#{changes.timestamp}#{event.id}", "type": "event",
+                 "event": event.envelope(), "ttl": int(expires.timestamp())})
+    return event
+
+
+def enqueue(changes: Changes, job: Job) -> None:
+    """Add a job to the changeset; it reaches the queue only if the change commits."""
+    changes.outbox(kind="job", tenant_id=job.tenant_id, message_id=job.message_id, body=job.to_dict())
+
+
+Publisher = Callable[[Sequence[Event]], None]
+
+
+class Relay:
+    """Moves committed outbox items on: jobs to the queue, events to the publishers; then deletes them.
+    A crash between handing on and deleting hands the same item on again (at least once)."""
+
+    def __init__(self, *, store: ItemStore, queue: JobQueue, publishers: Sequence[Publisher] = ()) -> None:
+        self.store, self.queue, self.publishers = store, queue, list(publishers)
+
+    def drain(self, *, limit: int = 100) -> int:
+        moved = 0
+        for shard in range(OUTBOX_SHARDS):
+            page = self.store.query(f"OUTBOX#{shard}", limit=limit)
+            if not page.items:
+                continue
+            jobs = [Job.from_dict(i["body"]) for i in page.items if i["kind"] == "job"]
+            events = [Event.from_envelope(i["body"]) for i in page.items if i["kind"] == "event"]
+            if jobs:
+                self.queue.send(jobs)
+            for publish in self.publishers:
+                if events:
+                    publish(events)
+            done = [Delete(i["pk"], i["sk"]) for i in page.items]
+            for start in range(0, len(done), 100):
+                self.store.transact(done[start:start + 100])
+            moved += len(page.items)
+        return moved

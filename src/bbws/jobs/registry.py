@@ -1,0 +1,50 @@
+"""The one handler registry: job name -> handler, shared by the local worker and the SQS consumer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from bbws.jobs.queue import Job
+
+
+class PermanentFailure(Exception):
+    """A business failure: retrying cannot help, so the job fails at once (no retries, no DLQ)."""
+
+
+@dataclass(frozen=True)
+class JobContext:
+    """What a handler gets besides its job: the container's ports, and progress reporting."""
+
+    container: Any
+    report: Callable[[int, str], None]
+
+
+Handler = Callable[[Job, JobContext], "dict[str, Any] | None"]
+
+
+class HandlerRegistry:
+    def __init__(self) -> None:
+        self._handlers: dict[str, Handler] = {}
+
+    def register(self, name: str) -> Callable[[Handler], Handler]:
+        def decorate(handler: Handler) -> Handler:
+            if name in self._handlers:
+                raise ValueError(f"a handler for {name} is already registered")
+            self._handlers[name] = handler
+            return handler
+
+        return decorate
+
+    def handler_for(self, name: str) -> Handler:
+        try:
+            return self._handlers[name]
+        except KeyError:
+            raise PermanentFailure(f"no handler is registered for job {name}") from None
+
+    def names(self) -> list[str]:
+        return sorted(self._handlers)
+
+
+registry = HandlerRegistry()

@@ -1,0 +1,133 @@
+"""SQLite adapter of the job queue: a table in the platform's SQLite file, claimed with UPDATE ... RETURNING."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from bbws.jobs.queue import MAX_RECEIVES, DeadLetter, Delivery, Job, JobQueue, receipt_token
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+  message_id TEXT PRIMARY KEY,
+  queue TEXT NOT NULL,
+  body TEXT NOT NULL,
+  visible_at REAL NOT NULL,
+  enqueued_at REAL NOT NULL,
+  receives INTEGER NOT NULL DEFAULT 0,
+  receipt TEXT,
+  last_error TEXT,
+  dead_at REAL
+);
+CREATE INDEX IF NOT EXISTS jobs_ready ON jobs (queue, visible_at) WHERE dead_at IS NULL;
+CREATE INDEX IF NOT EXISTS jobs_dead ON jobs (queue, message_id) WHERE dead_at IS NOT NULL;
+"""
+
+
+class SqliteQueue(JobQueue):
+    def __init__(self, path: Path | str, *, queue: str = "jobs", max_receives: int = MAX_RECEIVES) -> None:
+        self.path, self.queue, self.max_receives = str(path), queue, max_receives
+        self._local = threading.local()
+        self._conn().executescript(SCHEMA)
+
+    def _conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA busy_timeout=30000")
+            self._local.conn = conn
+        return conn
+
+    def send(self, jobs: Sequence[Job], *, delay_seconds: float = 0) -> None:
+        now = time.time()
+        # INSERT OR IGNORE: a message id already queued (a relay retried after a crash) is delivered once.
+        self._conn().executemany(
+            "INSERT OR IGNORE INTO jobs (message_id, queue, body, visible_at, enqueued_at) VALUES (?,?,?,?,?)",
+            [(j.message_id, self.queue, json.dumps(j.to_dict()), now + delay_seconds, now) for j in jobs],
+        )
+
+    def receive(self, *, max_messages: int = 1, visibility_timeout: float = 60.0) -> list[Delivery]:
+        conn, now = self._conn(), time.time()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            # Jobs received max_receives times and never acked (their worker died) go to the DLQ.
+            conn.execute(
+                "UPDATE jobs SET dead_at=?, last_error=COALESCE(last_error, 'not acknowledged within the "
+                "visibility timeout') WHERE queue=? AND dead_at IS NULL AND visible_at<=? AND receives>=?",
+                (now, self.queue, now, self.max_receives),
+            )
+            rows = conn.execute(
+                "UPDATE jobs SET visible_at=?, receives=receives+1, receipt=? || message_id "
+                "WHERE message_id IN (SELECT message_id FROM jobs WHERE queue=? AND dead_at IS NULL "
+                "AND visible_at<=? ORDER BY visible_at LIMIT ?) RETURNING body, receipt, receives",
+                (now + visibility_timeout, receipt_token() + ":", self.queue, now, max_messages),
+            ).fetchall()
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return [Delivery(Job.from_dict(json.loads(b)), r, n) for b, r, n in rows]
+
+    def ack(self, delivery: Delivery) -> None:
+        # Guarded by the receipt: a worker whose visibility ran out cannot delete a job redelivered to another.
+        self._conn().execute("DELETE FROM jobs WHERE message_id=? AND receipt=?",
+                             (delivery.job.message_id, delivery.receipt))
+
+    def retry(self, delivery: Delivery, *, error: str, delay_seconds: float) -> None:
+        now = time.time()
+        dead = delivery.receives >= self.max_receives
+        self._conn().execute(
+            "UPDATE jobs SET visible_at=?, last_error=?, dead_at=? WHERE message_id=? AND receipt=?",
+            (now + delay_seconds, error[:4000], now if dead else None, delivery.job.message_id, delivery.receipt),
+        )
+
+    def _dead(self, row: tuple[str, int, str | None, float, float]) -> DeadLetter:
+        body, receives, error, dead_at, enqueued_at = row
+        return DeadLetter(Job.from_dict(json.loads(body)), receives, error, dead_at, enqueued_at)
+
+    def dead_letters(self, *, limit: int = 100, after: str | None = None) -> list[DeadLetter]:
+        rows = self._conn().execute(
+            "SELECT body, receives, last_error, dead_at, enqueued_at FROM jobs WHERE queue=? AND dead_at IS NOT NULL"
+            " AND message_id > ? ORDER BY message_id LIMIT ?", (self.queue, after or "", limit)).fetchall()
+        return [self._dead(r) for r in rows]
+
+    def dead_letter(self, message_id: str) -> DeadLetter | None:
+        row = self._conn().execute(
+            "SELECT body, receives, last_error, dead_at, enqueued_at FROM jobs WHERE queue=? AND message_id=? "
+            "AND dead_at IS NOT NULL", (self.queue, message_id)).fetchone()
+        return self._dead(row) if row else None
+
+    def _where_dead(self, message_ids: Sequence[str] | None) -> tuple[str, list[object]]:
+        where, args = "queue=? AND dead_at IS NOT NULL", [self.queue]
+        args_out: list[object] = list(args)
+        if message_ids is not None:
+            where += f" AND message_id IN ({','.join('?' * len(message_ids))})"
+            args_out += list(message_ids)
+        return where, args_out
+
+    def redrive(self, message_ids: Sequence[str] | None = None) -> int:
+        if message_ids is not None and not message_ids:
+            return 0
+        where, args = self._where_dead(message_ids)
+        return self._conn().execute(
+            f"UPDATE jobs SET dead_at=NULL, receives=0, receipt=NULL, visible_at=? WHERE {where}",
+            [time.time(), *args]).rowcount
+
+    def purge_dead_letters(self, message_ids: Sequence[str] | None = None) -> int:
+        if message_ids is not None and not message_ids:
+            return 0
+        where, args = self._where_dead(message_ids)
+        return self._conn().execute(f"DELETE FROM jobs WHERE {where}", args).rowcount
+
+    def depth(self) -> dict[str, int]:
+        now = time.time()
+        visible, inflight, dead = self._conn().execute(
+            "SELECT SUM(dead_at IS NULL AND visible_at<=?), SUM(dead_at IS NULL AND visible_at>?), "
+            "SUM(dead_at IS NOT NULL) FROM jobs WHERE queue=?", (now, now, self.queue)).fetchone()
+        return {"visible": visible or 0, "inFlight": inflight or 0, "dead": dead or 0}

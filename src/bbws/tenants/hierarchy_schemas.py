@@ -1,0 +1,75 @@
+"""Hierarchy API bodies: divisions, groups and teams share one shape (`NodeCreate`, `NodeUpdate`, `NodePublic`)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+
+from bbws.core.schemas import Link, RequestModel
+
+DIVISION_ID_PATTERN = r"^div_[0-9a-z]{26}$"
+GROUP_ID_PATTERN = r"^grp_[0-9a-z]{26}$"
+TEAM_ID_PATTERN = r"^team_[0-9a-z]{26}$"
+NODE_ID_PATTERN = r"^(div|grp|team)_[0-9a-z]{26}$"
+
+NodeName = Annotated[str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True)]
+Description = Annotated[str, StringConstraints(max_length=500)]
+
+
+class NodeKind(StrEnum):
+    DIVISION = "DIVISION"
+    GROUP = "GROUP"
+    TEAM = "TEAM"
+
+
+def _no_control_chars(value: str | None) -> str | None:
+    if value is not None and any(ord(c) < 32 and c not in "\n\t" for c in value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+class NodeCreate(RequestModel):
+    name: NodeName = Field(examples=["Marketing"])
+    description: Description | None = Field(None, examples=["Sites of the marketing department"])
+
+    _clean = field_validator("name", "description")(_no_control_chars)
+
+
+class NodeUpdate(RequestModel):
+    """Send the fields to change; `description: null` clears the description."""
+
+    name: NodeName | None = None
+    description: Description | None = None
+
+    _clean = field_validator("name", "description")(_no_control_chars)
+
+    @model_validator(mode="after")
+    def _name_not_null(self) -> NodeUpdate:
+        if "name" in self.model_fields_set and self.name is None:
+            raise ValueError("name cannot be null")
+        return self
+
+
+class NodePublic(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    nodeId: str = Field(examples=["grp_01jd3m8x2v9k4q7r5t6w8y0z1a"])
+    kind: NodeKind
+    tenantId: str
+    parentId: str | None = Field(None, description="The parent node's id; null for a division.")
+    path: str = Field(examples=["div_01jd3m8x2v9k4q7r5t6w8y0z1a/grp_01jd3m8x2v9k4q7r5t6w8y0z1b"])
+    divisionId: str
+    groupId: str | None = None
+    teamId: str | None = None
+    name: str
+    description: str | None = None
+    childCount: int = Field(description="Direct children (groups of a division, teams of a group).")
+    assignmentCount: int = Field(description="Role assignments held on this node.")
+    createdAt: str
+    createdBy: str
+    updatedAt: str
+    updatedBy: str
+    version: int
+    links: dict[str, Link] = Field(alias="_links")

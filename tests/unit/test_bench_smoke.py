@@ -1,0 +1,47 @@
+"""The benchmarks still run (tiny sizes, no timing assertions), so they do not rot between real runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from bench import api, dynamo_calls, pagination
+from bench.__main__ import BENCHMARKS, main
+
+
+def test_without_a_name_the_benchmarks_are_listed(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([]) == 0
+    listed = capsys.readouterr().out
+    assert all(name in listed for name in [*BENCHMARKS, "all"])
+
+
+def test_an_unknown_name_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["nope"]) == 2
+    assert "unknown benchmark" in capsys.readouterr().err
+
+
+def test_api_runs_both_servers_and_prints_a_ratio(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    goals = api.run(sizes=api.SMOKE, log_dir=tmp_path)
+    assert len(goals) == 1 and goals[0].ratio > 0
+    assert "(goal >= 0.7)" in capsys.readouterr().out
+
+
+def test_pagination_seeds_once_and_prints_ratios(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    goals = pagination.run(sizes=pagination.SMOKE, folder=tmp_path)
+    assert len(goals) == 4 and all(g.ratio > 0 for g in goals)
+    assert capsys.readouterr().out.count("seeded") == 2
+    pagination.run(sizes=pagination.SMOKE, folder=tmp_path)
+    assert "seeded" not in capsys.readouterr().out  # the cached files are reused
+
+
+def test_dynamo_calls_counts_store_calls_per_request(capsys: pytest.CaptureFixture[str]) -> None:
+    goals = dynamo_calls.run(repeat=1)
+    assert len(goals) == 2 and all(g.ratio >= 1 for g in goals)  # every GET reads the store at least once
+    assert "GET /v1.0/tenants/{id} (tenant VIEWER)" in capsys.readouterr().out
+
+
+def test_a_tenant_item_has_the_shape_the_service_writes() -> None:
+    shape = pagination.template()
+    item = pagination.tenant_item(shape, 7)
+    assert set(item) == set(shape)
+    assert item["GSI1SK"] == item["tenantId"] and item["GSI2PK"] == f"TENANTS#STATUS#{item['status']}"
