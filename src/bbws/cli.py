@@ -183,7 +183,11 @@ def openapi_export(
     """Export one YAML file per API area plus bbws-api.yaml (built on a throwaway data dir)."""
     from bbws.openapi import exported_files, stale_files, write
 
-    files = exported_files()
+    try:
+        files = exported_files()
+    except (RuntimeError, ValueError) as exc:  # a missing dev tool, or a route the export cannot place
+        out.print(f"[red]error:[/red] {exc}", highlight=False)
+        raise typer.Exit(2) from exc
     if check:
         stale = stale_files(out_dir, files)
         for name in stale:
@@ -197,6 +201,7 @@ def openapi_export(
     for name in touched:
         out.print(f"{'wrote' if name in files else 'removed'} {out_dir / name}", highlight=False)
     out.print(f"{len(files)} OpenAPI files in {out_dir}; {len(touched)} changed.", highlight=False)
+
 
 if __name__ == "__main__":
     app()

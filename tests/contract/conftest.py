@@ -23,10 +23,3 @@ def exported() -> dict[str, str]:
     """What `bbws openapi export` writes for the code as it is now."""
     return exported_files()
 
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Schemathesis gives every operation of a schema the same node id; `--dist loadgroup` (the suite's
-    scheduler) keys tests by node id and would run one operation. The item name carries the operation."""
-    for item in items:
-        if type(item).__name__ == "SchemathesisFunction" and not item.nodeid.endswith("]"):
-            item._nodeid = f"{item.nodeid.rpartition('::')[0]}::{item.name}"

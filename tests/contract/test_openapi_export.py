@@ -228,3 +228,12 @@ def test_the_export_command_writes_checks_and_prunes(tmp_path: Path, exported: d
     assert rewritten.exit_code == 0, rewritten.output
     assert {p.name for p in out.iterdir()} == set(exported) | {"notes.yaml"}
     assert (out / "tenant-api.yaml").read_text() == exported["tenant-api.yaml"]
+
+
+def test_the_export_command_explains_why_it_cannot_export(monkeypatch: pytest.MonkeyPatch) -> None:
+    def fail() -> dict[str, str]:
+        raise ValueError("GET /v1.0/x: tags ['Mystery'] must name exactly one API area")
+
+    monkeypatch.setattr(bbws.openapi, "exported_files", fail)
+    result = CliRunner().invoke(cli, ["openapi", "export", "--check"])
+    assert result.exit_code == 2 and "Mystery" in result.output

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import threading
+import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -11,6 +14,7 @@ import jwt
 
 from bbws.core.errors import Unauthorized
 
+LEEWAY_SECONDS = 30
 PLATFORM_GROUPS = {"platform-admin": "ADMIN", "platform-operator": "OPERATOR", "platform-viewer": "VIEWER"}
 _RANK = {"ADMIN": 3, "OPERATOR": 2, "VIEWER": 1}
 
@@ -41,12 +45,29 @@ def platform_role(groups: Any) -> str | None:
 class TokenVerifier:
     """Verifies signature (RS256 only), expiry, issuer and audience; any failure is a 401."""
 
-    def __init__(self, *, issuer: str, audience: str, key_for: Callable[[str], Any]) -> None:
+    def __init__(self, *, issuer: str, audience: str, key_for: Callable[[str], Any], cache_size: int = 4096) -> None:
         self.issuer = issuer
         self.audience = audience
         self._key_for = key_for
+        # A token is immutable: once its signature and claims have checked out, only its expiry can change
+        # the answer. Remembering good tokens (expiry still checked on every use) halves the cost of auth.
+        self._verified: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
+        self._cache_size = cache_size
+        self._lock = threading.Lock()
 
     def verify(self, token: str) -> Principal:
+        with self._lock:
+            hit = self._verified.get(token)
+        if hit is not None and time.time() < hit[1] + LEEWAY_SECONDS:
+            return hit[0]
+        principal, expires = self._verify(token)
+        with self._lock:
+            self._verified[token] = (principal, expires)
+            if len(self._verified) > self._cache_size:
+                self._verified.popitem(last=False)
+        return principal
+
+    def _verify(self, token: str) -> tuple[Principal, float]:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:
@@ -63,7 +84,7 @@ class TokenVerifier:
                 algorithms=["RS256"],
                 issuer=self.issuer,
                 options={"require": ["exp", "iat", "sub", "iss"], "verify_aud": False},
-                leeway=30,
+                leeway=LEEWAY_SECONDS,
             )
         except jwt.ExpiredSignatureError as exc:
             raise Unauthorized("The bearer token has expired.") from exc
@@ -75,13 +96,14 @@ class TokenVerifier:
         if self.audience not in audiences:
             raise Unauthorized("The bearer token was issued for another audience.")
         scope = claims.get("scope", "")
-        return Principal(
+        principal = Principal(
             sub=str(claims["sub"]),
             email=claims.get("email") if isinstance(claims.get("email"), str) else None,
             platform_role=platform_role(claims.get("cognito:groups")),
             scopes=frozenset(scope.split()) if isinstance(scope, str) else frozenset(),
             token_id=str(claims.get("jti") or hashlib.sha256(token.encode()).hexdigest()[:24]),
         )
+        return principal, float(claims["exp"])
 
 
 def jwks_key_lookup(jwks: dict[str, Any]) -> Callable[[str], Any]:

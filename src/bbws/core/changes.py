@@ -13,6 +13,7 @@ from bbws.store.port import Check, Condition, Delete, ItemStore, Op, Put
 
 AUDIT_RETENTION_DAYS = 400
 OUTBOX_SHARDS = 4
+EVENT_LOG_DAYS = 7
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,10 @@ class Changes:
         resource_id: str,
         before: dict[str, Any] | None = None,
         after: dict[str, Any] | None = None,
+        event_data: dict[str, Any] | None = None,
     ) -> None:
+        """Record who changed what, and publish it: every audited change is also the domain event
+        `bbws.{action}` (outbox + the tenant's event log), written in this same transaction."""
         audit_id = new_id("aud", now_ms=int(self.now.timestamp() * 1000))
         expires = self.now + timedelta(days=self.audit_retention_days)
         self.put(

@@ -45,19 +45,20 @@ def resolve_principal(request: Request, container: Container) -> Principal:
 
 async def current_principal(
     request: Request,
-    container: Ctr,
     _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)] = None,
 ) -> Principal:
-    return resolve_principal(request, container)
+    return resolve_principal(request, request.app.state.container)
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 
-async def get_authorizer(request: Request, principal: CurrentPrincipal, container: Ctr) -> Authorizer:
+async def get_authorizer(request: Request, principal: CurrentPrincipal) -> Authorizer:
     """The request's authorizer (made by the route class, so assignments are read once per request)."""
     made = getattr(request.state, "authorizer", None)
-    return made if isinstance(made, Authorizer) else Authorizer(principal, container.load_assignments)
+    if isinstance(made, Authorizer):
+        return made
+    return Authorizer(principal, request.app.state.container.load_assignments)
 
 
 Authz = Annotated[Authorizer, Depends(get_authorizer)]

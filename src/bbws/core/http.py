@@ -10,7 +10,9 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bbws.core.errors import ApiError, InternalError, PayloadTooLarge, ValidationFailed
@@ -156,14 +158,28 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     detail = exc.detail if isinstance(exc.detail, str) else json.dumps(exc.detail)
     if exc.status_code == 404 and detail == "Not Found":
         detail = f"No resource at {request.url.path}."
-    err = ApiError(
-        detail,
-        code=code,
-        status=exc.status_code,
-        title=code.replace("_", " ").capitalize(),
-        headers=dict(exc.headers or {}),
-    )
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        allowed = _allowed_methods(request)
+        headers["Allow"] = ", ".join(allowed)
+        detail = f"{request.method} is not allowed on {request.url.path}; use {', '.join(allowed)}."
+    err = ApiError(detail, code=code, status=exc.status_code, title=code.replace("_", " ").capitalize(),
+                   headers=headers)
     return problem_response(err, instance=request.url.path, request_id=request_id_of(request))
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method any route serves at this path (Starlette's own 405 names only the first route's)."""
+    table = getattr(request.app.state, "route_methods", None)
+    if table is None:
+        table = []
+        for ctx in iter_route_contexts(request.app.routes):
+            methods = getattr(ctx, "methods", None) or getattr(ctx.route, "methods", None)
+            if ctx.path and methods:
+                table.append((compile_path(ctx.path)[0], set(methods)))
+        request.app.state.route_methods = table
+    found = set().union(*(m for regex, m in table if regex.match(request.url.path)))
+    return sorted(found)
 
 
 def install(app: FastAPI, *, max_body_bytes: int) -> None:

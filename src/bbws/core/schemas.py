@@ -6,6 +6,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+# Names and one-line labels: no control characters. Free text (descriptions) may hold tabs and line breaks.
+NAME_PATTERN = r"^[^\x00-\x1f\x7f]*$"
+TEXT_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+
 
 class RequestModel(BaseModel):
     """Request bodies: unknown fields are refused, strings are stripped."""

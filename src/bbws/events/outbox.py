@@ -1,11 +1,9 @@
-"""Writing events and jobs into a changeset, and the relay that hands them on after commit."""
+"""Jobs into a changeset (events go in through `Changes.audit`/`emit`), and the relay that hands both on."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from datetime import timedelta
-from typing import Any
 
 from bbws.core.changes import OUTBOX_SHARDS, Changes
 from bbws.events.models import Event
@@ -13,19 +11,6 @@ from bbws.jobs.queue import Job, JobQueue
 from bbws.store.port import Delete, ItemStore
 
 log = logging.getLogger("bbws.outbox")
-
-EVENT_LOG_DAYS = 7
-
-
-def emit(changes: Changes, event_type: str, *, tenant_id: str, subject: str, data: dict[str, Any]) -> Event:
-    """Add a domain event to the changeset: to the outbox, and to the tenant's event log (for streams)."""
-    event = Event(type=event_type, tenant_id=tenant_id, subject=subject, data=data, time=changes.timestamp)
-    changes.outbox(kind="event", tenant_id=tenant_id, message_id=event.id, body=event.envelope())
-    expires = changes.now + timedelta(days=EVENT_LOG_DAYS)
-    changes.put({"pk": f"TENANT#{tenant_id}", "sk": f"EVENT#{changes.timestamp}#{event.id}", "type": "event",
-                 "event": event.envelope(), "ttl": int(expires.timestamp())})
-    return event
-
 
 def enqueue(changes: Changes, job: Job) -> None:
     """Add a job to the changeset; it reaches the queue only if the change commits."""

@@ -57,11 +57,11 @@ def apply_conventions(spec: dict[str, Any]) -> dict[str, Any]:
                 op["responses"][status] = {"$ref": f"#/components/responses/{SHARED_RESPONSES[status][0]}"}
             elif status[0] in "45":
                 response["content"] = _problem_content(response, int(status), path, op)
-            elif status == "201":
-                response.setdefault("headers", {})["Location"] = {"$ref": "#/components/headers/Location"}
             else:
                 for media in response.get("content", {}).values():
                     _add_example(media, schemas)
+                if status == "201":  # synchronous creates say where the new resource is
+                    response.setdefault("headers", {})["Location"] = {"$ref": "#/components/headers/Location"}
         for media in op.get("requestBody", {}).get("content", {}).values():
             _add_example(media, schemas)
     for name in ("HTTPValidationError", "ValidationError"):

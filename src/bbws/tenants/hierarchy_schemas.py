@@ -5,17 +5,17 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from bbws.core.schemas import Link, RequestModel
+from bbws.core.schemas import NAME_PATTERN, TEXT_PATTERN, Link, RequestModel
 
 DIVISION_ID_PATTERN = r"^div_[0-9a-z]{26}$"
 GROUP_ID_PATTERN = r"^grp_[0-9a-z]{26}$"
 TEAM_ID_PATTERN = r"^team_[0-9a-z]{26}$"
 NODE_ID_PATTERN = r"^(div|grp|team)_[0-9a-z]{26}$"
 
-NodeName = Annotated[str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True)]
-Description = Annotated[str, StringConstraints(max_length=500)]
+NodeName = Annotated[str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True, pattern=NAME_PATTERN)]
+Description = Annotated[str, StringConstraints(max_length=500, pattern=TEXT_PATTERN)]
 
 
 class NodeKind(StrEnum):
@@ -24,17 +24,9 @@ class NodeKind(StrEnum):
     TEAM = "TEAM"
 
 
-def _no_control_chars(value: str | None) -> str | None:
-    if value is not None and any(ord(c) < 32 and c not in "\n\t" for c in value):
-        raise ValueError("must not contain control characters")
-    return value
-
-
 class NodeCreate(RequestModel):
     name: NodeName = Field(examples=["Marketing"])
     description: Description | None = Field(None, examples=["Sites of the marketing department"])
-
-    _clean = field_validator("name", "description")(_no_control_chars)
 
 
 class NodeUpdate(RequestModel):
@@ -42,8 +34,6 @@ class NodeUpdate(RequestModel):
 
     name: NodeName | None = None
     description: Description | None = None
-
-    _clean = field_validator("name", "description")(_no_control_chars)
 
     @model_validator(mode="after")
     def _name_not_null(self) -> NodeUpdate:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
-from bbws.core.schemas import Link, RequestModel
+from bbws.core.schemas import NAME_PATTERN, Link, RequestModel
 from bbws.tenants.models import TenantStatus, Tier
 
-OrgName = Annotated[str, StringConstraints(min_length=2, max_length=100, strip_whitespace=True)]
+OrgName = Annotated[str, StringConstraints(min_length=2, max_length=100, strip_whitespace=True, pattern=NAME_PATTERN)]
 Reason = Annotated[str, StringConstraints(min_length=10, max_length=500, strip_whitespace=True)]
 MetaKey = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 MetaValue = Annotated[str, StringConstraints(max_length=500)]
@@ -18,19 +18,11 @@ Metadata = Annotated[dict[MetaKey, MetaValue], Field(max_length=50)]
 TENANT_ID_PATTERN = r"^ten_[0-9a-z]{26}$"
 
 
-def _no_control_chars(value: str | None) -> str | None:
-    if value is not None and any(ord(c) < 32 for c in value):
-        raise ValueError("must not contain control characters")
-    return value
-
-
 class TenantCreate(RequestModel):
     organizationName: OrgName = Field(examples=["Acme Agency"])
     contactEmail: EmailStr = Field(examples=["ops@acme.example"])
     tier: Tier = Tier.STANDARD
     metadata: Metadata = Field(default_factory=dict, examples=[{"costCenter": "CC-42"}])
-
-    _clean = field_validator("organizationName")(_no_control_chars)
 
 
 class TenantUpdate(RequestModel):
@@ -38,8 +30,6 @@ class TenantUpdate(RequestModel):
     contactEmail: EmailStr | None = None
     tier: Tier | None = None
     metadata: Metadata | None = None
-
-    _clean = field_validator("organizationName")(_no_control_chars)
 
 
 class ReasonBody(RequestModel):
