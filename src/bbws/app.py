@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,7 @@ from bbws.core.mail import FileMailer, Mailer
 from bbws.core.pagination import CursorCodec
 from bbws.core.ratelimit import RateLimiter
 from bbws.core.settings import DEFAULT_SECRET, Settings
+from bbws.jobs.runtime import WorkerThread, build_queue, build_worker
 from bbws.store.port import ItemStore
 from bbws.tenants.roles import assignment_loader
 
@@ -80,6 +83,7 @@ def build_container(
             tenant_burst=settings.rate_limit_tenant_burst,
         ),
         mailer=mailer or FileMailer(settings.data_dir / "mail", clock),
+        queue=build_queue(settings),
         load_assignments=assignment_loader(store),
         issuer=issuer,
     )
@@ -95,11 +99,25 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
 
     container = container or build_container(settings or Settings())
     logs.configure(container.settings.log_level)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        """With `run_worker`, a worker thread runs beside the API for as long as the server does."""
+        thread = None
+        if container.settings.run_worker:
+            thread = WorkerThread(build_worker(container))
+            container.wake = thread.worker.wakeup.set
+            thread.start()
+        yield
+        if thread is not None:
+            thread.stop()
+
     app = FastAPI(
         title="BBWS API",
         version="1.0.0",
         description=API_DESCRIPTION,
         servers=[{"url": container.settings.base_url, "description": "This server"}],
+        lifespan=lifespan,
     )
     app.state.container = container
     http.install(app, max_body_bytes=container.settings.max_body_bytes)

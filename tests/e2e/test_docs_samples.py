@@ -157,7 +157,7 @@ def test_tenant_lifecycle_sample_parks_and_unparks_through_operations(language: 
         assert client.get(f"/v1.0/tenants/{tenant_id}").json()["status"] == "ACTIVE"
         audit = client.get(f"/v1.0/tenants/{tenant_id}/audit").json()["items"]
         operations = client.get(f"/v1.0/tenants/{tenant_id}/operations").json()["items"]
-    assert [a["action"] for a in audit][:2] == ["tenant.activated", "tenant.parked"]
+    assert [a["action"] for a in audit][:2] == ["tenant.unparked", "tenant.parked"]
     assert [o["operationType"] for o in operations] == ["TENANT_UNPARK", "TENANT_PARK"]
 
 

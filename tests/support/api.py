@@ -13,6 +13,7 @@ from bbws.core.changes import Actor
 from bbws.core.clock import Clock
 from bbws.core.container import Container
 from bbws.core.settings import Settings
+from bbws.jobs.runtime import build_worker
 from bbws.store.port import ItemStore
 from bbws.tenants.roles import grant_role
 
@@ -34,6 +35,25 @@ class ApiHarness:
         self.container: Container = build_container(self.settings, store=store, clock=clock)
         self.app = create_app(container=self.container)
         self.client = TestClient(self.app, raise_server_exceptions=False)
+        self.worker = build_worker(self.container)
+
+    def run_jobs(self, *, limit: int = 1000) -> int:
+        """Run queued jobs in this thread until none is left (what the in-process worker does in `serve`)."""
+        ran = 0
+        while ran < limit:
+            done = self.worker.run_once(max_messages=10)
+            if not done:
+                return ran
+            ran += done
+        raise AssertionError(f"jobs still queued after {limit} runs")
+
+    def wait(self, response: Any) -> dict[str, Any]:
+        """Run the jobs an accepted (202) call queued and return its finished Operation."""
+        assert response.status_code == 202, response.text
+        self.run_jobs()
+        finished = self.client.get(response.headers["location"], headers=self.admin())
+        assert finished.status_code == 200, finished.text
+        return dict(finished.json())
 
     # -- tokens
     def token(

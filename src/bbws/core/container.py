@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from bbws.core.auth import TokenVerifier
@@ -27,5 +27,7 @@ class Container:
     limiter: RateLimiter
     mailer: Mailer
     load_assignments: Callable[[str, str], list[Assignment]]
+    queue: Any = None  # bbws.jobs.queue.JobQueue (typed loosely: core does not import the jobs package)
     issuer: LocalIssuer | None = None
-    extras: dict[str, Any] | None = None
+    wake: Callable[[], None] = field(default=lambda: None)  # nudges the in-process worker after a commit
+    extras: dict[str, Any] = field(default_factory=dict)

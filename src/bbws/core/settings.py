@@ -26,6 +26,12 @@ class Settings(BaseSettings):
     aws_region: str = "af-south-1"
     aws_endpoint_url: str | None = None
 
+    # Long work: the job queue (SQLite in the data dir, or SQS with its DLQ) and the in-process worker.
+    queue: Literal["sqlite", "sqs"] = "sqlite"
+    sqs_queue_url: str | None = None
+    sqs_dlq_url: str | None = None
+    run_worker: bool = True
+
     # Identity: the built-in issuer locally; a Cognito user pool (its issuer URL and JWKS) on AWS.
     issuer: str = "urn:bbws:local"
     audience: str = "bbws-api"

@@ -7,12 +7,19 @@ from typing import Annotated
 from fastapi import Path, Query, Request
 from fastapi.responses import JSONResponse
 
-from bbws.core.deps import Authz, Ctr, Pages
+from bbws.core.changes import Changes
+from bbws.core.deps import ActorDep, Authz, Ctr, Pages
 from bbws.core.errors import not_found
 from bbws.core.pagination import render_page
 from bbws.core.router import api_router
 from bbws.core.schemas import page_of
-from bbws.jobs.operations import OperationStatus, get_operation, list_operations, operation_public
+from bbws.jobs.operations import (
+    OperationStatus,
+    cancel_operation,
+    get_operation,
+    list_operations,
+    operation_public,
+)
 from bbws.jobs.schemas import OperationPublic
 from bbws.tenants.schemas import TENANT_ID_PATTERN
 
@@ -27,6 +34,24 @@ def get_one(operationId: Annotated[str, Path(pattern=r"^op_[0-9a-z]{26}$")], ctr
     if item is None or not authz.allowed("operations:read", tenant_id=item["tenantId"]):
         raise not_found("operation", operationId)
     return JSONResponse(operation_public(item))
+
+
+@router.post(
+    "/operations/{operationId}/cancel",
+    response_model=OperationPublic,
+    summary="Cancel an operation",
+    responses={409: {"description": "OPERATION_NOT_CANCELLABLE: it has already started or finished"}},
+)
+def cancel(
+    operationId: Annotated[str, Path(pattern=r"^op_[0-9a-z]{26}$")], ctr: Ctr, authz: Authz, actor: ActorDep
+) -> JSONResponse:
+    """Cancel work that has not started yet; what it held (e.g. the tenant) is released."""
+    item = get_operation(ctr.store, operationId)
+    if item is None or not authz.allowed("operations:read", tenant_id=item["tenantId"]):
+        raise not_found("operation", operationId)
+    authz.require("operations:cancel", tenant_id=item["tenantId"])
+    changes = Changes(actor=actor, now=ctr.clock.now())
+    return JSONResponse(operation_public(cancel_operation(store=ctr.store, changes=changes, operation=item)))
 
 
 @router.get("/tenants/{tenantId}/operations", response_model=OperationPage, summary="List a tenant's operations")

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import StrEnum
 from typing import Any
 
+from fastapi.responses import JSONResponse
+
 from bbws.core.changes import Changes
+from bbws.core.errors import Conflict
 from bbws.core.ids import new_id
-from bbws.core.links import href, links
-from bbws.store.port import NOT_EXISTS, ItemStore, Page, version_is
+from bbws.core.links import act, href, links
+from bbws.store.port import NOT_EXISTS, ConditionFailed, ItemStore, Page, version_is
 
 
 class OperationStatus(StrEnum):
@@ -18,6 +22,9 @@ class OperationStatus(StrEnum):
     FAILED = "FAILED"
     CANCELLED = "CANCELLED"
 
+
+# resourceType -> what undoing a queued operation's hold on its resource takes (e.g. a tenant's pending mark).
+RELEASE_HOOKS: dict[str, Callable[[Changes, ItemStore, dict[str, Any]], None]] = {}
 
 FINISHED = frozenset({OperationStatus.COMPLETED, OperationStatus.FAILED, OperationStatus.CANCELLED})
 
@@ -62,8 +69,16 @@ def start_operation(
 
 def completed(item: dict[str, Any], changes: Changes, *, message: str, result: dict[str, Any]) -> dict[str, Any]:
     """The operation finished well (its work is written in the same changeset)."""
-    return _moved(item, changes, status=OperationStatus.COMPLETED.value, progress=100, message=message,
-                  startedAt=item["startedAt"] or changes.timestamp, completedAt=changes.timestamp, result=result)
+    return _moved(
+        item,
+        changes,
+        status=OperationStatus.COMPLETED.value,
+        progress=100,
+        message=message,
+        startedAt=item["startedAt"] or changes.timestamp,
+        completedAt=changes.timestamp,
+        result=result,
+    )
 
 
 def get_operation(store: ItemStore, operation_id: str) -> dict[str, Any] | None:
@@ -104,8 +119,17 @@ def operation_public(item: dict[str, Any]) -> dict[str, Any]:
         self=href("operations", op_id),
         tenant=href("tenants", tenant_id),
         resource=_resource_href(item),
+        cancel=act(href("operations", op_id, "cancel")) if item["status"] == OperationStatus.PENDING else None,
     )
     return body
+
+
+def accepted(operation: dict[str, Any], *, wake: Callable[[], None]) -> JSONResponse:
+    """The answer to every call that starts long work: 202, the Operation, and `Location` to poll."""
+    wake()
+    return JSONResponse(
+        operation_public(operation), status_code=202, headers={"Location": href("operations", operation["operationId"])}
+    )
 
 
 def _resource_href(item: dict[str, Any]) -> str | None:
@@ -121,8 +145,13 @@ def _moved(item: dict[str, Any], changes: Changes, **fields: Any) -> dict[str, A
 
 
 def mark_started(item: dict[str, Any], changes: Changes, *, message: str = "Running.") -> dict[str, Any]:
-    return _moved(item, changes, status=OperationStatus.IN_PROGRESS.value, message=message,
-                  startedAt=item["startedAt"] or changes.timestamp)
+    return _moved(
+        item,
+        changes,
+        status=OperationStatus.IN_PROGRESS.value,
+        message=message,
+        startedAt=item["startedAt"] or changes.timestamp,
+    )
 
 
 def mark_progress(item: dict[str, Any], changes: Changes, *, progress: int, message: str) -> dict[str, Any]:
@@ -130,10 +159,43 @@ def mark_progress(item: dict[str, Any], changes: Changes, *, progress: int, mess
 
 
 def mark_failed(item: dict[str, Any], changes: Changes, *, error: dict[str, Any], message: str) -> dict[str, Any]:
-    return _moved(item, changes, status=OperationStatus.FAILED.value, message=message, error=error,
-                  completedAt=changes.timestamp, startedAt=item["startedAt"] or changes.timestamp)
+    return _moved(
+        item,
+        changes,
+        status=OperationStatus.FAILED.value,
+        message=message,
+        error=error,
+        completedAt=changes.timestamp,
+        startedAt=item["startedAt"] or changes.timestamp,
+    )
 
 
 def mark_cancelled(item: dict[str, Any], changes: Changes) -> dict[str, Any]:
-    return _moved(item, changes, status=OperationStatus.CANCELLED.value, message="Cancelled before it started.",
-                  completedAt=changes.timestamp)
+    return _moved(
+        item,
+        changes,
+        status=OperationStatus.CANCELLED.value,
+        message="Cancelled before it started.",
+        completedAt=changes.timestamp,
+    )
+
+
+def cancel_operation(*, store: ItemStore, changes: Changes, operation: dict[str, Any]) -> dict[str, Any]:
+    """PENDING -> CANCELLED, releasing what the operation held; anything already started is a 409."""
+    if operation["status"] != OperationStatus.PENDING:
+        raise Conflict(
+            f"Operation {operation['operationId']} is {operation['status']}; only PENDING operations can be cancelled.",
+            code="OPERATION_NOT_CANCELLABLE",
+            currentStatus=operation["status"],
+        )
+    cancelled = mark_cancelled(operation, changes)
+    hook = RELEASE_HOOKS.get(operation["resourceType"])
+    if hook is not None:
+        hook(changes, store, operation)
+    try:
+        changes.commit(store)
+    except ConditionFailed as exc:
+        raise Conflict(
+            "The operation started meanwhile and can no longer be cancelled.", code="OPERATION_NOT_CANCELLABLE"
+        ) from exc
+    return cancelled

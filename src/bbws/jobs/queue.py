@@ -26,13 +26,23 @@ class Job:
     message_id: str = field(default_factory=lambda: new_id("msg"))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "tenantId": self.tenant_id, "payload": self.payload,
-                "operationId": self.operation_id, "messageId": self.message_id}
+        return {
+            "name": self.name,
+            "tenantId": self.tenant_id,
+            "payload": self.payload,
+            "operationId": self.operation_id,
+            "messageId": self.message_id,
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Job:
-        return cls(name=data["name"], tenant_id=data["tenantId"], payload=data.get("payload") or {},
-                   operation_id=data.get("operationId"), message_id=data["messageId"])
+        return cls(
+            name=data["name"],
+            tenant_id=data["tenantId"],
+            payload=data.get("payload") or {},
+            operation_id=data.get("operationId"),
+            message_id=data["messageId"],
+        )
 
 
 @dataclass(frozen=True)
@@ -53,8 +63,13 @@ class DeadLetter:
     enqueued_at: float
 
 
-def backoff_seconds(receives: int, *, base: float = BACKOFF_BASE_SECONDS, cap: float = BACKOFF_CAP_SECONDS,
-                    rng: random.Random | None = None) -> float:
+def backoff_seconds(
+    receives: int,
+    *,
+    base: float = BACKOFF_BASE_SECONDS,
+    cap: float = BACKOFF_CAP_SECONDS,
+    rng: random.Random | None = None,
+) -> float:
     """Exponential backoff with full jitter: uniform(0, min(cap, base * 2^(receives-1)))."""
     ceiling = min(cap, base * 2 ** max(0, receives - 1))
     return (rng or random).uniform(0, ceiling)

@@ -15,10 +15,11 @@ class PermanentFailure(Exception):
 
 @dataclass(frozen=True)
 class JobContext:
-    """What a handler gets besides its job: the container's ports, and progress reporting."""
+    """What a handler gets besides its job: the container's ports, its Operation, and progress reporting."""
 
     container: Any
     report: Callable[[int, str], None]
+    operation: dict[str, Any] | None = None
 
 
 Handler = Callable[[Job, JobContext], "dict[str, Any] | None"]

@@ -76,8 +76,9 @@ class SqliteQueue(JobQueue):
 
     def ack(self, delivery: Delivery) -> None:
         # Guarded by the receipt: a worker whose visibility ran out cannot delete a job redelivered to another.
-        self._conn().execute("DELETE FROM jobs WHERE message_id=? AND receipt=?",
-                             (delivery.job.message_id, delivery.receipt))
+        self._conn().execute(
+            "DELETE FROM jobs WHERE message_id=? AND receipt=?", (delivery.job.message_id, delivery.receipt)
+        )
 
     def retry(self, delivery: Delivery, *, error: str, delay_seconds: float) -> None:
         now = time.time()
@@ -92,15 +93,27 @@ class SqliteQueue(JobQueue):
         return DeadLetter(Job.from_dict(json.loads(body)), receives, error, dead_at, enqueued_at)
 
     def dead_letters(self, *, limit: int = 100, after: str | None = None) -> list[DeadLetter]:
-        rows = self._conn().execute(
-            "SELECT body, receives, last_error, dead_at, enqueued_at FROM jobs WHERE queue=? AND dead_at IS NOT NULL"
-            " AND message_id > ? ORDER BY message_id LIMIT ?", (self.queue, after or "", limit)).fetchall()
+        rows = (
+            self._conn()
+            .execute(
+                "SELECT body, receives, last_error, dead_at, enqueued_at FROM jobs WHERE queue=? "
+                "AND dead_at IS NOT NULL AND message_id > ? ORDER BY message_id LIMIT ?",
+                (self.queue, after or "", limit),
+            )
+            .fetchall()
+        )
         return [self._dead(r) for r in rows]
 
     def dead_letter(self, message_id: str) -> DeadLetter | None:
-        row = self._conn().execute(
-            "SELECT body, receives, last_error, dead_at, enqueued_at FROM jobs WHERE queue=? AND message_id=? "
-            "AND dead_at IS NOT NULL", (self.queue, message_id)).fetchone()
+        row = (
+            self._conn()
+            .execute(
+                "SELECT body, receives, last_error, dead_at, enqueued_at FROM jobs WHERE queue=? AND message_id=? "
+                "AND dead_at IS NOT NULL",
+                (self.queue, message_id),
+            )
+            .fetchone()
+        )
         return self._dead(row) if row else None
 
     def _where_dead(self, message_ids: Sequence[str] | None) -> tuple[str, list[object]]:
@@ -115,9 +128,14 @@ class SqliteQueue(JobQueue):
         if message_ids is not None and not message_ids:
             return 0
         where, args = self._where_dead(message_ids)
-        return self._conn().execute(
-            f"UPDATE jobs SET dead_at=NULL, receives=0, receipt=NULL, visible_at=? WHERE {where}",
-            [time.time(), *args]).rowcount
+        return (
+            self._conn()
+            .execute(
+                f"UPDATE jobs SET dead_at=NULL, receives=0, receipt=NULL, visible_at=? WHERE {where}",
+                [time.time(), *args],
+            )
+            .rowcount
+        )
 
     def purge_dead_letters(self, message_ids: Sequence[str] | None = None) -> int:
         if message_ids is not None and not message_ids:
@@ -127,7 +145,13 @@ class SqliteQueue(JobQueue):
 
     def depth(self) -> dict[str, int]:
         now = time.time()
-        visible, inflight, dead = self._conn().execute(
-            "SELECT SUM(dead_at IS NULL AND visible_at<=?), SUM(dead_at IS NULL AND visible_at>?), "
-            "SUM(dead_at IS NOT NULL) FROM jobs WHERE queue=?", (now, now, self.queue)).fetchone()
+        visible, inflight, dead = (
+            self._conn()
+            .execute(
+                "SELECT SUM(dead_at IS NULL AND visible_at<=?), SUM(dead_at IS NULL AND visible_at>?), "
+                "SUM(dead_at IS NOT NULL) FROM jobs WHERE queue=?",
+                (now, now, self.queue),
+            )
+            .fetchone()
+        )
         return {"visible": visible or 0, "inFlight": inflight or 0, "dead": dead or 0}

@@ -14,6 +14,7 @@ from bbws.core.logs import request_id_var
 from bbws.jobs import operations as ops
 from bbws.jobs.queue import Delivery, JobQueue, backoff_seconds
 from bbws.jobs.registry import HandlerRegistry, JobContext, PermanentFailure
+from bbws.store.port import ConditionFailed
 
 log = logging.getLogger("bbws.worker")
 
@@ -29,13 +30,24 @@ class Outcome:
 def _problem(exc: BaseException) -> dict[str, Any]:
     if isinstance(exc, ApiError):
         return {k: v for k, v in exc.problem(instance="", request_id="").items() if k not in ("instance", "requestId")}
-    return {"type": "about:blank", "title": "Job failed", "status": 500, "code": "JOB_FAILED",
-            "detail": f"{type(exc).__name__}: {exc}"[:2000]}
+    return {
+        "type": "about:blank",
+        "title": "Job failed",
+        "status": 500,
+        "code": "JOB_FAILED",
+        "detail": f"{type(exc).__name__}: {exc}"[:2000],
+    }
+
+
+def _permanent(exc: BaseException) -> bool:
+    """Business failures (and client errors such as an invalid transition) cannot succeed on a retry."""
+    return isinstance(exc, PermanentFailure) or (isinstance(exc, ApiError) and exc.status < 500)
 
 
 class Worker:
-    def __init__(self, *, container: Any, queue: JobQueue, registry: HandlerRegistry,
-                 relay: Callable[[], int] | None = None) -> None:
+    def __init__(
+        self, *, container: Any, queue: JobQueue, registry: HandlerRegistry, relay: Callable[[], int] | None = None
+    ) -> None:
         self.container, self.queue, self.registry, self.relay = container, queue, registry, relay
         self.stopping = threading.Event()
         self.wakeup = threading.Event()
@@ -61,33 +73,42 @@ class Worker:
             actor = (op or {}).get("createdBy", "system")
             if op is not None and op["status"] == ops.OperationStatus.PENDING:
                 pending = op
-                op = self._write(lambda ch: ops.mark_started(pending, ch), actor)
+                try:
+                    op = self._write(lambda ch: ops.mark_started(pending, ch), actor)
+                except ConditionFailed:  # cancelled at this very moment
+                    self.queue.ack(delivery)
+                    return Outcome("skipped")
             holder: dict[str, dict[str, Any] | None] = {"op": op}
 
             def report(progress: int, message: str) -> None:
                 current = holder["op"]
                 if current is not None:
                     holder["op"] = self._write(
-                        lambda ch: ops.mark_progress(current, ch, progress=progress, message=message), actor)
+                        lambda ch: ops.mark_progress(current, ch, progress=progress, message=message), actor
+                    )
 
             try:
                 handler = self.registry.handler_for(job.name)
-                result = handler(job, JobContext(container=self.container, report=report)) or {}
-            except PermanentFailure as exc:
-                return self._fail(delivery, holder["op"], exc, actor, dead=False)
+                result = handler(job, JobContext(container=self.container, report=report, operation=op)) or {}
             except Exception as exc:
+                if _permanent(exc):
+                    return self._fail(delivery, holder["op"], exc, actor, dead=False)
                 if delivery.receives >= self.queue.max_receives:
                     return self._fail(delivery, holder["op"], exc, actor, dead=True)
-                log.warning("job failed; retrying", extra={"job": job.name, "receives": delivery.receives,
-                                                           "error": str(exc)})
-                self.queue.retry(delivery, error=f"{type(exc).__name__}: {exc}",
-                                 delay_seconds=backoff_seconds(delivery.receives))
+                log.warning(
+                    "job failed; retrying", extra={"job": job.name, "receives": delivery.receives, "error": str(exc)}
+                )
+                self.queue.retry(
+                    delivery, error=f"{type(exc).__name__}: {exc}", delay_seconds=backoff_seconds(delivery.receives)
+                )
                 return Outcome("retrying", str(exc))
             if holder["op"] is not None:
                 fresh = self._op(job.operation_id) or holder["op"]
                 if fresh["status"] not in ops.FINISHED:
-                    self._write(lambda ch: ops.completed(fresh, ch, message=result.pop("message", "Done."),
-                                                         result=result), actor)
+                    self._write(
+                        lambda ch: ops.completed(fresh, ch, message=result.pop("message", "Done."), result=result),
+                        actor,
+                    )
             self.queue.ack(delivery)
             return Outcome("completed")
         except Exception as exc:  # the bookkeeping itself failed (store down): leave the job to time out
@@ -96,8 +117,9 @@ class Worker:
         finally:
             request_id_var.reset(token)
 
-    def _fail(self, delivery: Delivery, op: dict[str, Any] | None, exc: BaseException, actor: str,
-              *, dead: bool) -> Outcome:
+    def _fail(
+        self, delivery: Delivery, op: dict[str, Any] | None, exc: BaseException, actor: str, *, dead: bool
+    ) -> Outcome:
         error = _problem(exc)
         if op is not None:
             message = "Failed after retries; the job is in the dead-letter queue." if dead else "Failed."

@@ -8,15 +8,17 @@ from typing import Annotated, Any
 from fastapi import Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
+from bbws.core.container import Container
 from bbws.core.deps import ActorDep, Authz, Ctr, Pages
 from bbws.core.links import href
 from bbws.core.pagination import render_page
 from bbws.core.router import api_router, check_if_match, etag, not_modified
 from bbws.core.schemas import page_of
-from bbws.jobs.operations import operation_public
+from bbws.jobs.operations import accepted
 from bbws.jobs.schemas import OperationPublic
 from bbws.store.port import Page
 from bbws.tenants import keys, service
+from bbws.tenants.lifecycle import request_lifecycle
 from bbws.tenants.models import LifecycleAction, TenantStatus, Tier
 from bbws.tenants.schemas import TENANT_ID_PATTERN, AuditRecord, ReasonBody, TenantCreate, TenantPublic, TenantUpdate
 from bbws.tenants.views import audit_public, tenant_public
@@ -32,10 +34,8 @@ def _tenant_response(item: dict[str, Any], status_code: int = 200, **headers: st
     return JSONResponse(tenant_public(item), status_code=status_code, headers={"ETag": etag(item), **headers})
 
 
-def _operation_response(operation: dict[str, Any]) -> JSONResponse:
-    return JSONResponse(
-        operation_public(operation), status_code=202, headers={"Location": href("operations", operation["operationId"])}
-    )
+def _operation_response(operation: dict[str, Any], ctr: Container) -> JSONResponse:
+    return accepted(operation, wake=ctr.wake)
 
 
 @router.post(
@@ -132,17 +132,21 @@ def update_tenant(
     status_code=202,
     response_model=OperationPublic,
     summary="Deprovision a tenant (soft delete)",
-    responses={412: {"description": "If-Match does not match"}, 422: {"description": "Invalid status transition"}},
+    responses={
+        409: {"description": "OPERATION_IN_PROGRESS: another lifecycle action is still running"},
+        412: {"description": "If-Match does not match"},
+        422: {"description": "INVALID_STATUS_TRANSITION"},
+    },
 )
 def delete_tenant(tenantId: TenantId, request: Request, ctr: Ctr, authz: Authz, actor: ActorDep) -> JSONResponse:
     """Move the tenant to DEPROVISIONED. Its data is kept for the retention period."""
     authz.require("tenants:delete", tenant_id=tenantId)
     item = service.get_tenant(store=ctr.store, tenant_id=tenantId)
     check_if_match(request, item)
-    _, operation = service.change_lifecycle(
+    operation = request_lifecycle(
         store=ctr.store, clock=ctr.clock, actor=actor, tenant=item, action=LifecycleAction.DELETE
     )
-    return _operation_response(operation)
+    return _operation_response(operation, ctr)
 
 
 def _lifecycle(
@@ -150,10 +154,10 @@ def _lifecycle(
 ) -> JSONResponse:
     authz.require("tenants:lifecycle", tenant_id=tenant_id)
     item = service.get_tenant(store=ctr.store, tenant_id=tenant_id)
-    _, operation = service.change_lifecycle(
+    operation = request_lifecycle(
         store=ctr.store, clock=ctr.clock, actor=actor, tenant=item, action=action, reason=reason
     )
-    return _operation_response(operation)
+    return _operation_response(operation, ctr)
 
 
 def _lifecycle_route(action: str, summary: str) -> Callable[[Callable[..., JSONResponse]], Callable[..., JSONResponse]]:
@@ -162,7 +166,10 @@ def _lifecycle_route(action: str, summary: str) -> Callable[[Callable[..., JSONR
         summary=summary,
         status_code=202,
         response_model=OperationPublic,
-        responses={422: {"description": "INVALID_STATUS_TRANSITION"}},
+        responses={
+            409: {"description": "OPERATION_IN_PROGRESS: another lifecycle action is still running"},
+            422: {"description": "INVALID_STATUS_TRANSITION"},
+        },
     )
 
 

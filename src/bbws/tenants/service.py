@@ -8,21 +8,10 @@ from bbws.core.changes import Actor, Changes
 from bbws.core.clock import Clock
 from bbws.core.errors import Conflict, UnprocessableEntity, not_found
 from bbws.core.ids import new_id
-from bbws.jobs.operations import completed, start_operation
 from bbws.store.port import NOT_EXISTS, ConditionFailed, ItemStore, Page, version_is
 from bbws.tenants import keys
-from bbws.tenants.models import LifecycleAction, TenantStatus, target_of
+from bbws.tenants.models import TenantStatus
 from bbws.tenants.schemas import TenantCreate, TenantUpdate
-
-OPERATION_TYPES = {a: f"TENANT_{a.value.upper()}" for a in LifecycleAction}
-AUDIT_ACTIONS = {
-    TenantStatus.ACTIVE: "tenant.activated",
-    TenantStatus.SUSPENDED: "tenant.suspended",
-    TenantStatus.PARKED: "tenant.parked",
-    TenantStatus.PENDING: "tenant.retried",
-    TenantStatus.DEPROVISIONED: "tenant.deprovisioned",
-    TenantStatus.FAILED: "tenant.failed",
-}
 
 
 def get_tenant(*, store: ItemStore, tenant_id: str) -> dict[str, Any]:
@@ -73,7 +62,7 @@ def create_tenant(*, store: ItemStore, clock: Clock, actor: Actor, data: TenantC
 def onboard(*, store: ItemStore, clock: Clock, actor: Actor, tenant: dict[str, Any]) -> dict[str, Any]:
     """PENDING -> ACTIVE. Until instances exist, onboarding only sets up records, so it succeeds at once."""
     changes = Changes(actor=actor, now=clock.now())
-    active = _moved(tenant, TenantStatus.ACTIVE, changes, reason=None)
+    active = moved_to(tenant, TenantStatus.ACTIVE, changes, reason=None, action="tenant.activated")
     changes.put(active, version_is(tenant["version"]))  # guards: nobody else moved it meanwhile
     changes.commit(store)
     return active
@@ -120,51 +109,11 @@ def update_tenant(
     return updated
 
 
-def change_lifecycle(
-    *,
-    store: ItemStore,
-    clock: Clock,
-    actor: Actor,
-    tenant: dict[str, Any],
-    action: LifecycleAction,
-    reason: str | None = None,
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Apply a lifecycle action (422 when the state forbids it) and record it as an Operation."""
-    target = target_of(action, TenantStatus(tenant["status"]))
-    changes = Changes(actor=actor, now=clock.now())
-    operation = start_operation(
-        changes,
-        tenant_id=tenant["tenantId"],
-        operation_type=OPERATION_TYPES[action],
-        resource_type="tenant",
-        resource_id=tenant["tenantId"],
-    )
-    moved = _moved(tenant, target, changes, reason=reason)
-    if action is LifecycleAction.DELETE:
-        changes.delete(*keys.org_name_lock(tenant["organizationName"]))
-    if target is TenantStatus.PENDING:  # retry: onboarding runs again at once
-        moved = _moved(moved, TenantStatus.ACTIVE, changes, reason=None)
-    moved["version"] = tenant["version"] + 1
-    changes.put(moved, version_is(tenant["version"]))  # guards: a concurrent action on the same tenant
-    operation = completed(
-        operation,
-        changes,
-        message=f"Tenant is {moved['status']}.",
-        result={
-            "tenantId": tenant["tenantId"],
-            "status": moved["status"],
-            "_links": {"tenant": {"href": f"/v1.0/tenants/{tenant['tenantId']}"}},
-        },
-    )
-    try:
-        changes.commit(store)
-    except ConditionFailed as exc:
-        raise Conflict("The tenant changed while this action ran; read it again and retry.") from exc
-    return moved, operation
-
-
-def _moved(tenant: dict[str, Any], target: TenantStatus, changes: Changes, *, reason: str | None) -> dict[str, Any]:
-    """The tenant in its new status, with its audit record added to `changes` (the caller writes it once)."""
+def moved_to(
+    tenant: dict[str, Any], target: TenantStatus, changes: Changes, *, reason: str | None, action: str,
+    event_data: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The tenant in its new status, with its audit record (and event) added to `changes`; the caller writes it."""
     moved = {
         **tenant,
         "status": target.value,
@@ -180,11 +129,12 @@ def _moved(tenant: dict[str, Any], target: TenantStatus, changes: Changes, *, re
         moved.update(parkedAt=None, parkedBy=None)
     changes.audit(
         tenant_id=tenant["tenantId"],
-        action=AUDIT_ACTIONS[target],
+        action=action,
         resource_type="tenant",
         resource_id=tenant["tenantId"],
         before=tenant,
         after=moved,
+        event_data=event_data,
     )
     return moved
 

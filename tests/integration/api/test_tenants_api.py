@@ -66,9 +66,12 @@ def test_lifecycle_follows_the_state_machine(api: ApiHarness) -> None:
     r = api.client.post(f"/v1.0/tenants/{tid}/lifecycle/park", headers=h, json={"reason": "Client asked to pause"})
     assert r.status_code == 202
     op = r.json()
-    assert op["status"] == "COMPLETED" and op["operationType"] == "TENANT_PARK"
+    assert op["status"] == "PENDING" and op["operationType"] == "TENANT_PARK" and "cancel" in op["_links"]
     assert r.headers["location"] == f"/v1.0/operations/{op['operationId']}"
-    assert api.client.get(op["_links"]["self"]["href"], headers=h).json()["status"] == "COMPLETED"
+    busy = api.client.post(f"/v1.0/tenants/{tid}/lifecycle/park", headers=h, json={"reason": "Client asked to pause"})
+    assert busy.status_code == 409 and busy.json()["operationId"] == op["operationId"]
+    done = api.wait(r)
+    assert done["status"] == "COMPLETED" and done["result"]["status"] == "PARKED" and "cancel" not in done["_links"]
     parked = api.client.get(f"/v1.0/tenants/{tid}", headers=h).json()
     assert parked["status"] == "PARKED" and parked["parkedBy"] == "platform-admin"
     assert "unpark" in parked["_links"] and "park" not in parked["_links"]
@@ -76,10 +79,10 @@ def test_lifecycle_follows_the_state_machine(api: ApiHarness) -> None:
     assert bad.status_code == 422
     assert bad.json()["currentStatus"] == "PARKED"
     assert set(bad.json()["allowedTransitions"]) == {"ACTIVE", "DEPROVISIONED"}
-    assert api.client.post(f"/v1.0/tenants/{tid}/lifecycle/unpark", headers=h).status_code == 202
+    api.wait(api.client.post(f"/v1.0/tenants/{tid}/lifecycle/unpark", headers=h))
     short = api.client.post(f"/v1.0/tenants/{tid}/lifecycle/suspend", headers=h, json={"reason": "short"})
     assert short.status_code == 400
-    assert api.client.delete(f"/v1.0/tenants/{tid}", headers=h).status_code == 202
+    api.wait(api.client.delete(f"/v1.0/tenants/{tid}", headers=h))
     gone = api.client.get(f"/v1.0/tenants/{tid}", headers=h).json()
     assert gone["status"] == "DEPROVISIONED" and "update" not in gone["_links"]
     assert api.client.delete(f"/v1.0/tenants/{tid}", headers=h).status_code == 422

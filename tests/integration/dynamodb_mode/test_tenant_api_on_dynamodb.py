@@ -82,18 +82,18 @@ def test_park_unpark_operations_and_audit(api: ApiHarness) -> None:
     h = api.admin()
     tid = api.create_tenant()["tenantId"]
     parked = api.client.post(f"/v1.0/tenants/{tid}/lifecycle/park", headers=h, json={"reason": "Paused by the client"})
-    assert parked.status_code == 202 and parked.json()["status"] == "COMPLETED"
-    op = api.client.get(parked.headers["location"], headers=h)
-    assert op.status_code == 200 and op.json()["operationType"] == "TENANT_PARK"
+    assert parked.status_code == 202 and parked.json()["status"] == "PENDING"
+    op = api.wait(parked)
+    assert op["status"] == "COMPLETED" and op["operationType"] == "TENANT_PARK"
     tenant = api.client.get(f"/v1.0/tenants/{tid}", headers=h).json()
     assert tenant["status"] == "PARKED" and "unpark" in tenant["_links"] and "park" not in tenant["_links"]
     again = api.client.post(f"/v1.0/tenants/{tid}/lifecycle/park", headers=h, json={"reason": "Paused by the client"})
     assert again.status_code == 422 and again.json()["currentStatus"] == "PARKED"
-    assert api.client.post(f"/v1.0/tenants/{tid}/lifecycle/unpark", headers=h).status_code == 202
+    api.wait(api.client.post(f"/v1.0/tenants/{tid}/lifecycle/unpark", headers=h))
     assert api.client.get(f"/v1.0/tenants/{tid}", headers=h).json()["status"] == "ACTIVE"
     audit = api.client.get(f"/v1.0/tenants/{tid}/audit", headers=h).json()
     actions = [a["action"] for a in audit["items"]]
-    assert actions == ["tenant.activated", "tenant.parked", "tenant.activated", "tenant.created"]  # newest first
+    assert actions == ["tenant.unparked", "tenant.parked", "tenant.activated", "tenant.created"]  # newest first
     assert audit["items"][1]["before"]["status"] == "ACTIVE" and audit["items"][1]["after"]["status"] == "PARKED"
     first = api.client.get(f"/v1.0/tenants/{tid}/audit", params={"pageSize": 1}, headers=h).json()
     rest = api.client.get(

@@ -122,7 +122,9 @@ def seed(api: ApiHarness) -> World:
     parked = api.client.post(f"/v1.0/tenants/{world.b}/lifecycle/park", json=REASON, headers=admin)
     assert parked.status_code == 202, parked.text
     world.b_operation = world.ids["operationId"] = parked.json()["operationId"]
+    api.run_jobs()
     assert api.client.post(f"/v1.0/tenants/{world.b}/lifecycle/unpark", headers=admin).status_code == 202
+    api.run_jobs()
     return world
 
 
