@@ -53,12 +53,15 @@ async def current_principal(
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 
-async def get_authorizer(request: Request, principal: CurrentPrincipal) -> Authorizer:
+async def get_authorizer(
+    request: Request, _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)] = None
+) -> Authorizer:
     """The request's authorizer (made by the route class, so assignments are read once per request)."""
     made = getattr(request.state, "authorizer", None)
     if isinstance(made, Authorizer):
         return made
-    return Authorizer(principal, request.app.state.container.load_assignments)
+    container = request.app.state.container
+    return Authorizer(resolve_principal(request, container), container.load_assignments)
 
 
 Authz = Annotated[Authorizer, Depends(get_authorizer)]
