@@ -7,6 +7,8 @@ import threading
 import time
 from dataclasses import dataclass
 
+from bbws.core.errors import RateLimited
+
 
 @dataclass
 class Decision:
@@ -52,3 +54,18 @@ class RateLimiter:
             if not tenant.allowed or tenant.remaining < decision.remaining:
                 decision = tenant
         return decision
+
+    def charge(self, token_key: str, tenant_id: str | None) -> dict[str, str]:
+        """Take one request from the buckets: the `RateLimit-*` headers to send, or RateLimited (429)."""
+        decision = self.check(token_key, tenant_id)
+        headers = {
+            "RateLimit-Limit": str(decision.limit),
+            "RateLimit-Remaining": str(decision.remaining),
+            "RateLimit-Reset": str(decision.reset_seconds),
+        }
+        if not decision.allowed:
+            raise RateLimited(
+                f"Too many requests; retry in {decision.retry_after} s.",
+                headers={**headers, "Retry-After": str(decision.retry_after)},
+            )
+        return headers

@@ -11,7 +11,7 @@ from fastapi.routing import APIRoute
 from bbws.core.authorizer import Authorizer
 from bbws.core.container import Container
 from bbws.core.deps import resolve_principal
-from bbws.core.errors import ApiError, PreconditionFailed, RateLimited, not_found
+from bbws.core.errors import ApiError, PreconditionFailed, not_found
 from bbws.core.idempotency import HEADER as IDEMPOTENCY_HEADER
 from bbws.core.idempotency import run_once
 from bbws.core.links import API_PREFIX
@@ -30,17 +30,7 @@ class ApiRoute(APIRoute):
             container: Container = request.app.state.container
             principal = resolve_principal(request, container)
             tenant_id = request.path_params.get("tenantId")
-            decision = container.limiter.check(principal.token_id, tenant_id)
-            headers = {
-                "RateLimit-Limit": str(decision.limit),
-                "RateLimit-Remaining": str(decision.remaining),
-                "RateLimit-Reset": str(decision.reset_seconds),
-            }
-            if not decision.allowed:
-                raise RateLimited(
-                    f"Too many requests; retry in {decision.retry_after} s.",
-                    headers={**headers, "Retry-After": str(decision.retry_after)},
-                )
+            headers = container.limiter.charge(principal.token_id, tenant_id)
             # Another tenant's resources are invisible before anything else is read, the body included.
             authz = request.state.authorizer = Authorizer(principal, container.load_assignments)
             if tenant_id is not None and not authz.can_see_tenant(tenant_id):

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bbws.jobs.queue import MAX_RECEIVES, DeadLetter, Delivery, Job, JobQueue, receipt_token
+from bbws.store.sqlite_store import thread_connection
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -35,14 +36,7 @@ class SqliteQueue(JobQueue):
         self._conn().executescript(SCHEMA)
 
     def _conn(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute("PRAGMA busy_timeout=30000")
-            self._local.conn = conn
-        return conn
+        return thread_connection(self._local, self.path)
 
     def send(self, jobs: Sequence[Job], *, delay_seconds: float = 0) -> None:
         now = time.time()

@@ -65,6 +65,18 @@ def _row_values(item: Item) -> tuple[Any, ...]:
     )
 
 
+def thread_connection(local: threading.local, path: str) -> sqlite3.Connection:
+    """This thread's connection to `path` (autocommit, WAL, waiting on locks): the store and the queue share it."""
+    conn: sqlite3.Connection | None = getattr(local, "conn", None)
+    if conn is None:
+        conn = sqlite3.connect(path, isolation_level=None, timeout=30)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA busy_timeout=30000")
+        local.conn = conn
+    return conn
+
+
 class SqliteStore(ItemStore):
     def __init__(self, path: Path | str) -> None:
         self.path = str(path)
@@ -76,14 +88,7 @@ class SqliteStore(ItemStore):
 
     # -- connection handling: one connection per thread, WAL so readers never block the writer
     def _conn(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute("PRAGMA busy_timeout=30000")
-            self._local.conn = conn
-        return conn
+        return thread_connection(self._local, self.path)
 
     @contextmanager
     def write_transaction(self) -> Iterator[sqlite3.Connection]:

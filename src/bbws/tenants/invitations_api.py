@@ -14,7 +14,6 @@ from fastapi.responses import JSONResponse
 
 from bbws.core.changes import Actor
 from bbws.core.deps import ActorDep, Authz, Ctr, CurrentPrincipal, Pages
-from bbws.core.errors import RateLimited
 from bbws.core.http import request_id_of
 from bbws.core.links import act, href, links
 from bbws.core.pagination import render_page
@@ -54,18 +53,7 @@ TOKEN_ERRORS: dict[int | str, dict[str, Any]] = {
 
 def ip_rate_limit(request: Request, ctr: Ctr) -> dict[str, str]:
     """Per-IP limit for the routes that need no bearer token; returns the `RateLimit-*` headers."""
-    decision = ctr.limiter.check("ip:" + (request.client.host if request.client else "unknown"), None)
-    headers = {
-        "RateLimit-Limit": str(decision.limit),
-        "RateLimit-Remaining": str(decision.remaining),
-        "RateLimit-Reset": str(decision.reset_seconds),
-    }
-    if not decision.allowed:
-        raise RateLimited(
-            f"Too many requests; retry in {decision.retry_after} s.",
-            headers={**headers, "Retry-After": str(decision.retry_after)},
-        )
-    return headers
+    return ctr.limiter.charge("ip:" + (request.client.host if request.client else "unknown"), None)
 
 
 RateHeaders = Annotated[dict[str, str], Depends(ip_rate_limit)]
