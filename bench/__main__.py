@@ -18,6 +18,8 @@ BENCHMARKS: dict[str, tuple[str, str]] = {
     "api": ("bench.api", "GET /v1.0/tenants/{id} requests/s, ours vs a bare FastAPI app on the same SQLite row"),
     "pagination": ("bench.pagination", "a page deep in 1,000,000 tenants vs one at 1,000 (SQLite)"),
     "dynamo-calls": ("bench.dynamo_calls", "store calls per request on DynamoDB (moto server)"),
+    "queue": ("bench.queue", "jobs/s through the SQLite queue + worker vs INSERT+DELETE; enqueue->handler latency"),
+    "events": ("bench.events", "events/s through the relay + webhook dispatcher to a local receiver vs a bare sender"),
 }
 
 

@@ -19,6 +19,7 @@ from bbws.core.mail import FileMailer, Mailer
 from bbws.core.pagination import CursorCodec
 from bbws.core.ratelimit import RateLimiter
 from bbws.core.settings import DEFAULT_SECRET, Settings
+from bbws.events.delivery import deliver_due, fan_out_publisher
 from bbws.jobs.runtime import WorkerThread, build_queue, build_worker
 from bbws.store.port import ItemStore
 from bbws.tenants.roles import assignment_loader
@@ -70,7 +71,7 @@ def build_container(
         issuer = LocalIssuer.load_or_create(settings.data_dir, issuer=settings.issuer, audience=settings.audience)
         key_for = jwks_key_lookup(issuer.jwks())
     clock = clock or SystemClock()
-    return Container(
+    container = Container(
         settings=settings,
         store=store,
         clock=clock,
@@ -83,14 +84,28 @@ def build_container(
             tenant_burst=settings.rate_limit_tenant_burst,
         ),
         mailer=mailer or FileMailer(settings.data_dir / "mail", clock),
-        queue=build_queue(settings),
+        queue=build_queue(settings, store=store),
         load_assignments=assignment_loader(store),
         issuer=issuer,
     )
+    container.extras.setdefault("publishers", []).append(fan_out_publisher(container))
+    container.extras.setdefault("after_tick", []).append(lambda: deliver_due(container))
+    if settings.event_bus:  # publishers are appended: webhooks and EventBridge each add theirs
+        from bbws.events.eventbridge import EventBridgePublisher
+
+        container.extras.setdefault("publishers", []).append(
+            EventBridgePublisher(
+                None, settings.event_bus, region=settings.aws_region, endpoint_url=settings.aws_endpoint_url
+            )
+        )
+    return container
 
 
 def create_app(settings: Settings | None = None, *, container: Container | None = None) -> FastAPI:
+    from bbws.events.stream_api import router as event_stream_router
+    from bbws.events.webhooks_api import router as webhooks_router
     from bbws.jobs.api import router as operations_router
+    from bbws.jobs.dlq_api import router as dlq_router
     from bbws.tenants.api import router as tenants_router
     from bbws.tenants.hierarchy_api import router as hierarchy_router
     from bbws.tenants.invitations_api import public_router as invitation_token_router
@@ -128,6 +143,9 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
         users_router,
         invitations_router,
         invitation_token_router,
+        webhooks_router,
+        event_stream_router,
+        dlq_router,
     ):
         app.include_router(router)
 

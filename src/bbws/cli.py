@@ -1,4 +1,4 @@
-"""The `bbws` command: serve, token, store, mail (and, later, the client commands)."""
+"""The `bbws` command: serve, worker, token, store, mail, openapi, and the client commands."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from bbws.cli_client import dlq_app, operations_app, tenants_app
 from bbws.core.settings import Settings
 
 app = typer.Typer(help="BBWS: control plane for multi-tenant WordPress hosting.", no_args_is_help=True)
@@ -20,6 +21,9 @@ mail_app = typer.Typer(help="Read mail captured by the local mailer.", no_args_i
 app.add_typer(token_app, name="token")
 app.add_typer(store_app, name="store")
 app.add_typer(mail_app, name="mail")
+app.add_typer(tenants_app, name="tenants")
+app.add_typer(operations_app, name="operations")
+app.add_typer(dlq_app, name="dlq")
 out = Console(soft_wrap=True)
 
 PLATFORM_ROLE_GROUPS = {"ADMIN": "platform-admin", "OPERATOR": "platform-operator", "VIEWER": "platform-viewer"}
@@ -70,13 +74,14 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
     data_dir: DataDir = None,
+    worker: Annotated[bool, typer.Option("--worker/--no-worker", help="Run a job worker in this process too.")] = True,
 ) -> None:
     """Run the API server on embedded defaults (SQLite in the data dir, built-in token issuer)."""
     import uvicorn
 
     from bbws.app import create_app
 
-    settings = settings_for(data_dir, host=host, port=port)
+    settings = settings_for(data_dir, host=host, port=port, run_worker=None if worker else False)
     application = create_app(settings)
     base = settings.base_url
     out.print(f"[bold]BBWS API[/bold] listening on {base}  (store: {settings.store}, data: {settings.data_dir})")
@@ -91,6 +96,21 @@ def serve(
         out.print(f"Admin token file: {admin_token_path(settings.data_dir)}")
         out.print("More tokens: bbws token create --sub alice --role ADMIN [--tenant ten_...]")
     uvicorn.run(application, host=settings.host, port=settings.port, log_config=None, access_log=False)
+
+
+@app.command("worker")
+def worker_command(
+    data_dir: DataDir = None,
+    concurrency: Annotated[int, typer.Option(min=1, max=32, help="Jobs to run at the same time.")] = 1,
+) -> None:
+    """Run job workers in the foreground (no API). SIGTERM or Ctrl-C stops them after the jobs in hand."""
+    from bbws.app import build_container
+    from bbws.core import logs
+    from bbws.jobs.worker_process import run_workers
+
+    settings = settings_for(data_dir)
+    logs.configure(settings.log_level)
+    run_workers(build_container(settings), concurrency=concurrency)
 
 
 @token_app.command("create")
@@ -133,6 +153,7 @@ def token_create(
             tenant_id=tenant,
             user_id=sub,
             role=role,
+            email=email,
         )
         out.print(f"{sub} is {role} of {tenant}.", highlight=False)
     else:
@@ -201,6 +222,24 @@ def openapi_export(
     for name in touched:
         out.print(f"{'wrote' if name in files else 'removed'} {out_dir / name}", highlight=False)
     out.print(f"{len(files)} OpenAPI files in {out_dir}; {len(touched)} changed.", highlight=False)
+
+
+queue_app = typer.Typer(help="The SQS job queue (BBWS_QUEUE=sqs).", no_args_is_help=True)
+app.add_typer(queue_app, name="queue")
+
+
+@queue_app.command("init")
+def queue_init(data_dir: DataDir = None) -> None:
+    """Create the SQS queue `bbws-jobs-{env}` and its DLQ with the redrive policy; print the settings to use."""
+    import boto3
+
+    from bbws.jobs.sqs_queue import create_queues
+
+    settings = settings_for(data_dir)
+    client = boto3.client("sqs", region_name=settings.aws_region, endpoint_url=settings.aws_endpoint_url)
+    url, dlq_url = create_queues(client, "bbws-jobs", settings.environment)
+    print(f"BBWS_SQS_QUEUE_URL={url}")
+    print(f"BBWS_SQS_DLQ_URL={dlq_url}")
 
 
 if __name__ == "__main__":

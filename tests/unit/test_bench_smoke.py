@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from bench import api, dynamo_calls, pagination
+from bench import api, dynamo_calls, events, pagination, queue
 from bench.__main__ import BENCHMARKS, main
 
 
@@ -45,3 +45,16 @@ def test_a_tenant_item_has_the_shape_the_service_writes() -> None:
     item = pagination.tenant_item(shape, 7)
     assert set(item) == set(shape)
     assert item["GSI1SK"] == item["tenantId"] and item["GSI2PK"] == f"TENANTS#STATUS#{item['status']}"
+
+
+def test_queue_compares_the_worker_loop_with_bare_sqlite_and_times_latency(capsys: pytest.CaptureFixture[str]) -> None:
+    goals = queue.run(sizes=queue.SMOKE)
+    assert len(goals) == 1 and goals[0].ratio > 0
+    printed = capsys.readouterr().out
+    assert "(goal >= 0.5)" in printed and "job + Operation" in printed and "p99 ms" in printed
+
+
+def test_events_go_through_the_dispatcher_to_a_verifying_receiver(capsys: pytest.CaptureFixture[str]) -> None:
+    goals = events.run(sizes=events.SMOKE)  # raises when the receiver rejects a signature or misses an event
+    assert len(goals) == 1 and goals[0].ratio > 0
+    assert "(goal >= 0.5)" in capsys.readouterr().out

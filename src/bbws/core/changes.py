@@ -9,6 +9,7 @@ from typing import Any
 
 from bbws.core.clock import iso
 from bbws.core.ids import new_id
+from bbws.events.models import Event
 from bbws.store.port import Check, Condition, Delete, ItemStore, Op, Put
 
 AUDIT_RETENTION_DAYS = 400
@@ -87,6 +88,17 @@ class Changes:
                 "ttl": int(expires.timestamp()),
             }
         )
+        data = event_data if event_data is not None else _public(after if after is not None else before)
+        self.emit(f"bbws.{action}", tenant_id=tenant_id, subject=f"{resource_type}/{resource_id}", data=data or {})
+
+    def emit(self, event_type: str, *, tenant_id: str, subject: str, data: dict[str, Any]) -> Event:
+        """Add a domain event: to the outbox (the relay hands it on) and to the tenant's event log (streams)."""
+        event = Event(type=event_type, tenant_id=tenant_id, subject=subject, data=data, time=self.timestamp)
+        self.outbox(kind="event", tenant_id=tenant_id, message_id=event.id, body=event.envelope())
+        expires = self.now + timedelta(days=EVENT_LOG_DAYS)
+        self.put({"pk": f"TENANT#{tenant_id}", "sk": f"EVENT#{self.timestamp}#{event.id}", "type": "event",
+                  "event": event.envelope(), "ttl": int(expires.timestamp())})
+        return event
 
     def outbox(self, *, kind: str, tenant_id: str, message_id: str, body: dict[str, Any]) -> None:
         """Record a job or an event to hand on after commit (the relay delivers it at least once)."""

@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     sqs_queue_url: str | None = None
     sqs_dlq_url: str | None = None
     run_worker: bool = True
+    # EventBridge bus the relay publishes domain events to (none locally; `bbws-events-{environment}` on AWS).
+    event_bus: str | None = None
 
     # Identity: the built-in issuer locally; a Cognito user pool (its issuer URL and JWKS) on AWS.
     issuer: str = "urn:bbws:local"
@@ -49,6 +51,8 @@ class Settings(BaseSettings):
     idempotency_ttl_seconds: int = 86_400
     invitation_ttl_days: int = Field(default=7, ge=1, le=30)
     audit_retention_days: int = Field(default=400, ge=1)
+    # Webhook URLs resolving to loopback or private addresses are refused (SSRF) unless this is set (tests, local use).
+    webhooks_allow_loopback: bool = False
     log_level: str = "INFO"
 
     @model_validator(mode="after")
@@ -60,6 +64,8 @@ class Settings(BaseSettings):
                 raise ValueError("BBWS_JWKS_URL (the Cognito user pool's JWKS) is required in aws mode")
             if self.store != "dynamodb":
                 raise ValueError("aws mode keeps its data in DynamoDB: set BBWS_STORE=dynamodb")
+            if self.event_bus is None:
+                self.event_bus = f"bbws-events-{self.environment}"
         return self
 
     @property

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from bbws.core.changes import OUTBOX_SHARDS, Changes
 from bbws.events.models import Event
 from bbws.jobs.queue import Job, JobQueue
-from bbws.store.port import Delete, ItemStore
+from bbws.store.port import Delete, Item, ItemStore
 
 log = logging.getLogger("bbws.outbox")
 
@@ -31,17 +31,22 @@ class Relay:
         moved = 0
         for shard in range(OUTBOX_SHARDS):
             page = self.store.query(f"OUTBOX#{shard}", limit=limit)
-            if not page.items:
-                continue
-            jobs = [Job.from_dict(i["body"]) for i in page.items if i["kind"] == "job"]
-            events = [Event.from_envelope(i["body"]) for i in page.items if i["kind"] == "event"]
-            if jobs:
-                self.queue.send(jobs)
-            for publish in self.publishers:
-                if events:
-                    publish(events)
-            done = [Delete(i["pk"], i["sk"]) for i in page.items]
-            for start in range(0, len(done), 100):
-                self.store.transact(done[start:start + 100])
-            moved += len(page.items)
+            moved += self.hand_on(page.items)
         return moved
+
+    def hand_on(self, items: Sequence[Item]) -> int:
+        """Send these outbox items on (jobs to the queue, events to every publisher), then delete them.
+        The DynamoDB-stream relay on AWS comes here too, with the items of its stream records."""
+        if not items:
+            return 0
+        jobs = [Job.from_dict(i["body"]) for i in items if i["kind"] == "job"]
+        events = [Event.from_envelope(i["body"]) for i in items if i["kind"] == "event"]
+        if jobs:
+            self.queue.send(jobs)
+        for publish in self.publishers:
+            if events:
+                publish(events)
+        done = [Delete(i["pk"], i["sk"]) for i in items]
+        for start in range(0, len(done), 100):
+            self.store.transact(done[start:start + 100])
+        return len(items)

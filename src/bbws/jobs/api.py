@@ -1,10 +1,10 @@
-"""Operation routes: read one operation, list a tenant's operations."""
+"""Operation routes: read one operation, follow it as server-sent events, cancel it, list a tenant's operations."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Path, Query, Request
+from fastapi import Header, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from bbws.core.changes import Changes
@@ -21,19 +21,54 @@ from bbws.jobs.operations import (
     operation_public,
 )
 from bbws.jobs.schemas import OperationPublic
+from bbws.jobs.sse import STREAM_RESPONSE_DOC, operation_fetch, stream_response, wants_stream
 from bbws.tenants.schemas import TENANT_ID_PATTERN
 
 router = api_router("Operations")
 OperationPage = page_of(OperationPublic)
+OperationId = Annotated[str, Path(pattern=r"^op_[0-9a-z]{26}$", description="Operation id (`op_...`).")]
 
 
 @router.get("/operations/{operationId}", response_model=OperationPublic, summary="Get an operation")
-def get_one(operationId: Annotated[str, Path(pattern=r"^op_[0-9a-z]{26}$")], ctr: Ctr, authz: Authz) -> JSONResponse:
+def get_one(operationId: OperationId, ctr: Ctr, authz: Authz) -> JSONResponse:
     """Status, progress, result (ids and links of what it made) or error of one piece of long work."""
     item = get_operation(ctr.store, operationId)
     if item is None or not authz.allowed("operations:read", tenant_id=item["tenantId"]):
         raise not_found("operation", operationId)
     return JSONResponse(operation_public(item))
+
+
+@router.get(
+    "/operations/{operationId}/events",
+    response_model=OperationPublic,
+    summary="Follow an operation (server-sent events)",
+    responses={
+        200: {
+            "description": "The stream (or, without `Accept: text/event-stream`, the operation now)",
+            "content": STREAM_RESPONSE_DOC,
+        }
+    },
+)
+def events(
+    operationId: OperationId,
+    request: Request,
+    ctr: Ctr,
+    authz: Authz,
+    lastEventId: Annotated[
+        str | None,
+        Header(alias="Last-Event-ID", max_length=64, description="The last version seen (EventSource sends it)."),
+    ] = None,
+) -> Response:
+    """With `Accept: text/event-stream`: an `operation` event (the Operation; `id` is its version) each time it
+    changes, then an `end` event once it is COMPLETED, FAILED or CANCELLED, and the stream closes. A comment
+    keeps the connection alive every 15 s; a stream lasts at most 10 minutes (reconnect to carry on).
+    Other clients get the operation as it is now, like `GET /operations/{operationId}`."""
+    item = get_operation(ctr.store, operationId)
+    if item is None or not authz.allowed("operations:read", tenant_id=item["tenantId"]):
+        raise not_found("operation", operationId)
+    if not wants_stream(request):
+        return JSONResponse(operation_public(item))
+    return stream_response(operation_fetch(ctr.store, operationId, last_version=lastEventId))
 
 
 @router.post(
@@ -42,9 +77,7 @@ def get_one(operationId: Annotated[str, Path(pattern=r"^op_[0-9a-z]{26}$")], ctr
     summary="Cancel an operation",
     responses={409: {"description": "OPERATION_NOT_CANCELLABLE: it has already started or finished"}},
 )
-def cancel(
-    operationId: Annotated[str, Path(pattern=r"^op_[0-9a-z]{26}$")], ctr: Ctr, authz: Authz, actor: ActorDep
-) -> JSONResponse:
+def cancel(operationId: OperationId, ctr: Ctr, authz: Authz, actor: ActorDep) -> JSONResponse:
     """Cancel work that has not started yet; what it held (e.g. the tenant) is released."""
     item = get_operation(ctr.store, operationId)
     if item is None or not authz.allowed("operations:read", tenant_id=item["tenantId"]):

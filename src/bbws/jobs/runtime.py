@@ -9,13 +9,16 @@ from typing import Any
 from bbws.core.settings import Settings
 from bbws.events.outbox import Relay
 from bbws.jobs.queue import JobQueue
+from bbws.jobs.reaper import DeadLetterReaper
 from bbws.jobs.registry import registry
 from bbws.jobs.worker import Worker
+from bbws.store.port import ItemStore
 
 log = logging.getLogger("bbws.worker")
 
 
-def build_queue(settings: Settings) -> JobQueue:
+def build_queue(settings: Settings, *, store: ItemStore | None = None) -> JobQueue:
+    """The queue adapter; on SQS, `store` keeps each job's last error (SQS cannot keep it on the message)."""
     if settings.queue == "sqs":
         from bbws.jobs.sqs_queue import SqsQueue
 
@@ -26,6 +29,7 @@ def build_queue(settings: Settings) -> JobQueue:
             settings.sqs_dlq_url,
             region=settings.aws_region,
             endpoint_url=settings.aws_endpoint_url,
+            errors_store=store,
         )
     from bbws.jobs.sqlite_queue import SqliteQueue
 
@@ -42,7 +46,9 @@ def load_handlers() -> None:
 def build_worker(container: Any) -> Worker:
     load_handlers()
     relay = Relay(store=container.store, queue=container.queue, publishers=container.extras.get("publishers", ()))
-    return Worker(container=container, queue=container.queue, registry=registry, relay=relay.drain)
+    worker = Worker(container=container, queue=container.queue, registry=registry, relay=relay.drain)
+    worker.ticks.append(DeadLetterReaper(container=container, queue=container.queue))
+    return worker
 
 
 class WorkerThread:

@@ -25,6 +25,7 @@ CREATE TABLE IF NOT EXISTS jobs (
   dead_at REAL
 );
 CREATE INDEX IF NOT EXISTS jobs_ready ON jobs (queue, visible_at) WHERE dead_at IS NULL;
+CREATE INDEX IF NOT EXISTS jobs_spent ON jobs (queue, receives, visible_at) WHERE dead_at IS NULL;
 CREATE INDEX IF NOT EXISTS jobs_dead ON jobs (queue, message_id) WHERE dead_at IS NOT NULL;
 """
 
@@ -53,8 +54,8 @@ class SqliteQueue(JobQueue):
             # Jobs received max_receives times and never acked (their worker died) go to the DLQ.
             conn.execute(
                 "UPDATE jobs SET dead_at=?, last_error=COALESCE(last_error, 'not acknowledged within the "
-                "visibility timeout') WHERE queue=? AND dead_at IS NULL AND visible_at<=? AND receives>=?",
-                (now, self.queue, now, self.max_receives),
+                "visibility timeout') WHERE queue=? AND dead_at IS NULL AND receives>=? AND visible_at<=?",
+                (now, self.queue, self.max_receives, now),
             )
             rows = conn.execute(
                 "UPDATE jobs SET visible_at=?, receives=receives+1, receipt=? || message_id "

@@ -12,7 +12,7 @@ from bbws.core.changes import Actor, Changes
 from bbws.core.errors import ApiError
 from bbws.core.logs import request_id_var
 from bbws.jobs import operations as ops
-from bbws.jobs.queue import Delivery, JobQueue, backoff_seconds
+from bbws.jobs.queue import Delivery, Job, JobQueue, backoff_seconds
 from bbws.jobs.registry import HandlerRegistry, JobContext, PermanentFailure
 from bbws.store.port import ConditionFailed
 
@@ -25,6 +25,15 @@ VISIBILITY_TIMEOUT = 300.0
 class Outcome:
     status: str  # completed | failed | retrying | dead | skipped
     error: str | None = None
+
+
+class RetryLater(Exception):
+    """The job must run again after `delay_seconds` (or, on its last receive, go to the DLQ): the queue
+    records `error` with it. `outcome` is what the worker reports."""
+
+    def __init__(self, error: str, delay_seconds: float, outcome: Outcome) -> None:
+        super().__init__(error)
+        self.error, self.delay_seconds, self.outcome = error, delay_seconds, outcome
 
 
 def _problem(exc: BaseException) -> dict[str, Any]:
@@ -50,6 +59,7 @@ class Worker:
     ) -> None:
         self.container, self.queue, self.registry, self.relay = container, queue, registry, relay
         self.stopping = threading.Event()
+        self.ticks: list[Callable[[], Any]] = []
         self.wakeup = threading.Event()
 
     def _op(self, operation_id: str | None) -> dict[str, Any] | None:
@@ -62,21 +72,34 @@ class Worker:
         return result
 
     def process(self, delivery: Delivery) -> Outcome:
-        """Run one delivery to an outcome; exceptions of the handler never escape."""
-        job = delivery.job
+        """Run one delivery to an outcome and settle it on the queue; exceptions of the handler never escape."""
+        try:
+            try:
+                outcome = self.handle(delivery.job, delivery.receives)
+            except RetryLater as retry:
+                self.queue.retry(delivery, error=retry.error, delay_seconds=retry.delay_seconds)
+                return retry.outcome
+            self.queue.ack(delivery)
+            return outcome
+        except Exception as exc:  # the bookkeeping itself failed (store down): leave the job to time out
+            log.exception("worker bookkeeping failed", extra={"job": delivery.job.name})
+            return Outcome("retrying", str(exc))
+
+    def handle(self, job: Job, receives: int) -> Outcome:
+        """Run a job received `receives` times and keep its Operation true. Returns when the job is settled
+        (ack it); raises RetryLater when it must run again or be dead-lettered, and any other exception when
+        the bookkeeping failed. The local worker and the SQS Lambda consumer both come through here."""
         token = request_id_var.set(f"job:{job.message_id}")
         try:
             op = self._op(job.operation_id)
             if op is not None and op["status"] in ops.FINISHED:
-                self.queue.ack(delivery)  # cancelled, or finished by an earlier delivery
-                return Outcome("skipped")
+                return Outcome("skipped")  # cancelled, or finished by an earlier delivery
             actor = (op or {}).get("createdBy", "system")
             if op is not None and op["status"] == ops.OperationStatus.PENDING:
                 pending = op
                 try:
                     op = self._write(lambda ch: ops.mark_started(pending, ch), actor)
                 except ConditionFailed:  # cancelled at this very moment
-                    self.queue.ack(delivery)
                     return Outcome("skipped")
             holder: dict[str, dict[str, Any] | None] = {"op": op}
 
@@ -92,16 +115,14 @@ class Worker:
                 result = handler(job, JobContext(container=self.container, report=report, operation=op)) or {}
             except Exception as exc:
                 if _permanent(exc):
-                    return self._fail(delivery, holder["op"], exc, actor, dead=False)
-                if delivery.receives >= self.queue.max_receives:
-                    return self._fail(delivery, holder["op"], exc, actor, dead=True)
-                log.warning(
-                    "job failed; retrying", extra={"job": job.name, "receives": delivery.receives, "error": str(exc)}
-                )
-                self.queue.retry(
-                    delivery, error=f"{type(exc).__name__}: {exc}", delay_seconds=backoff_seconds(delivery.receives)
-                )
-                return Outcome("retrying", str(exc))
+                    return Outcome("failed", self._fail(job, holder["op"], exc, actor, dead=False))
+                if receives >= self.queue.max_receives:
+                    detail = self._fail(job, holder["op"], exc, actor, dead=True)
+                    raise RetryLater(detail, 0, Outcome("dead", detail)) from exc
+                log.warning("job failed; retrying", extra={"job": job.name, "receives": receives, "error": str(exc)})
+                raise RetryLater(
+                    f"{type(exc).__name__}: {exc}", backoff_seconds(receives), Outcome("retrying", str(exc))
+                ) from exc
             if holder["op"] is not None:
                 fresh = self._op(job.operation_id) or holder["op"]
                 if fresh["status"] not in ops.FINISHED:
@@ -109,45 +130,50 @@ class Worker:
                         lambda ch: ops.completed(fresh, ch, message=result.pop("message", "Done."), result=result),
                         actor,
                     )
-            self.queue.ack(delivery)
             return Outcome("completed")
-        except Exception as exc:  # the bookkeeping itself failed (store down): leave the job to time out
-            log.exception("worker bookkeeping failed", extra={"job": job.name})
-            return Outcome("retrying", str(exc))
         finally:
             request_id_var.reset(token)
 
-    def _fail(
-        self, delivery: Delivery, op: dict[str, Any] | None, exc: BaseException, actor: str, *, dead: bool
-    ) -> Outcome:
+    def _fail(self, job: Job, op: dict[str, Any] | None, exc: BaseException, actor: str, *, dead: bool) -> str:
+        """Fail the job's Operation with the error as a problem; returns the error's detail."""
         error = _problem(exc)
         if op is not None:
             message = "Failed after retries; the job is in the dead-letter queue." if dead else "Failed."
             fresh = self._op(op["operationId"]) or op
             self._write(lambda ch: ops.mark_failed(fresh, ch, error=error, message=message), actor)
+        detail = str(error["detail"])
         if dead:
-            self.queue.retry(delivery, error=str(error["detail"]), delay_seconds=0)
-            log.error("job dead-lettered", extra={"job": delivery.job.name, "error": error["detail"]})
-            return Outcome("dead", str(error["detail"]))
-        self.queue.ack(delivery)
-        return Outcome("failed", str(error["detail"]))
+            log.error("job dead-lettered", extra={"job": job.name, "error": detail})
+        return detail
 
     def run_once(self, *, max_messages: int = 10) -> int:
         """Relay pending jobs, then process what is visible now; returns how many deliveries ran."""
         if self.relay is not None:
             self.relay()
         deliveries = self.queue.receive(max_messages=max_messages, visibility_timeout=VISIBILITY_TIMEOUT)
-        for delivery in deliveries:
-            self.process(delivery)
-            if self.stopping.is_set():
+        for index, delivery in enumerate(deliveries):
+            if self.stopping.is_set():  # stopping: hand back what was taken but not started
+                for untouched in deliveries[index:]:
+                    self.queue.retry(untouched, error="the worker stopped before starting it", delay_seconds=0)
                 break
+            self.process(delivery)
+        self.after_tick()
         return len(deliveries)
+
+    def after_tick(self) -> None:
+        """Run the periodic work: the worker's own `ticks`, and what others plug in
+        (`container.extras["after_tick"]`, e.g. webhook deliveries)."""
+        for tick in [*self.ticks, *getattr(self.container, "extras", {}).get("after_tick", ())]:
+            try:
+                tick()
+            except Exception:  # a failing tick (a store hiccup) must not stop the jobs
+                log.exception("worker tick failed")
 
     def run(self, *, idle_wait: float = 0.25) -> None:
         """Loop until `stop()`; the job in hand finishes first (undelivered ones stay queued)."""
         while not self.stopping.is_set():
             try:
-                busy = self.run_once(max_messages=1)
+                busy = self.run_once(max_messages=10)
             except Exception:
                 log.exception("worker loop error")
                 busy = 0

@@ -1,4 +1,7 @@
-"""The SQLite job queue: at-least-once delivery, visibility timeout, retries, DLQ after 3 receives, redrive."""
+"""What only the SQLite queue promises: one delivery of a resent message id, exact visibility timing, stale receipts.
+
+Everything both adapters share is in `test_queue_contract.py`.
+"""
 
 from __future__ import annotations
 
@@ -21,17 +24,6 @@ def job(**payload: object) -> Job:
     return Job(name="Noop", tenant_id=rid("ten"), payload=dict(payload))
 
 
-def test_send_receive_ack(queue: SqliteQueue) -> None:
-    sent = [job(n=i) for i in range(3)]
-    queue.send(sent)
-    got = queue.receive(max_messages=10)
-    assert [d.job for d in got] == sent and all(d.receives == 1 for d in got)
-    assert queue.receive(max_messages=10) == []  # invisible while in flight
-    for d in got:
-        queue.ack(d)
-    assert queue.depth() == {"visible": 0, "inFlight": 0, "dead": 0}
-
-
 def test_same_message_id_is_queued_once(queue: SqliteQueue) -> None:
     j = job()
     queue.send([j])
@@ -48,22 +40,6 @@ def test_visibility_timeout_redelivers_and_third_receive_then_dead_letters(queue
     assert queue.receive(visibility_timeout=0.01) == []
     (dead,) = queue.dead_letters()
     assert dead.receives == 3 and "visibility timeout" in (dead.last_error or "")
-
-
-def test_retry_records_error_and_dead_letters_on_the_last_receive(queue: SqliteQueue) -> None:
-    queue.send([job()])
-    for _ in range(3):
-        (d,) = queue.receive()
-        queue.retry(d, error="boom", delay_seconds=0)
-    assert queue.receive() == []
-    (dead,) = queue.dead_letters()
-    assert dead.last_error == "boom"
-    assert queue.dead_letter(dead.job.message_id) == dead
-    assert queue.redrive([dead.job.message_id]) == 1
-    (again,) = queue.receive()
-    assert again.receives == 1
-    queue.retry(again, error="x", delay_seconds=60)
-    assert queue.receive() == []  # delayed
 
 
 def test_stale_receipt_cannot_ack_a_redelivered_job(queue: SqliteQueue) -> None:

@@ -48,6 +48,12 @@ VALID_BODIES: dict[tuple[str, str], dict[str, Any] | None] = {
     ("POST", "/v1.0/tenants/{tenantId}/invitations"): {"email": "new.dev@example.com", "role": "ADMIN"},
     ("DELETE", "/v1.0/tenants/{tenantId}/invitations/{invitationId}"): NO_BODY,
     ("POST", "/v1.0/tenants/{tenantId}/invitations/{invitationId}/resend"): NO_BODY,
+    # webhooks
+    ("POST", "/v1.0/tenants/{tenantId}/webhooks"): {"url": "https://93.184.215.14/viewer", "eventTypes": ["*"]},
+    ("PUT", "/v1.0/tenants/{tenantId}/webhooks/{webhookId}"): {"description": "Viewer edit"},
+    ("DELETE", "/v1.0/tenants/{tenantId}/webhooks/{webhookId}"): NO_BODY,
+    ("POST", "/v1.0/tenants/{tenantId}/webhooks/{webhookId}/rotate-secret"): NO_BODY,
+    ("POST", "/v1.0/tenants/{tenantId}/webhooks/{webhookId}/test"): NO_BODY,
 }
 
 # How B gets real children, when the routes exist: (path template, body, id fields to keep from the answer).
@@ -57,6 +63,9 @@ SEED_PLAN: list[tuple[str, dict[str, Any], tuple[str, ...]]] = [
     ("/v1.0/tenants/{tenantId}/divisions/{divisionId}/groups/{groupId}/teams", {"name": "B team"}, ("teamId",)),
     ("/v1.0/tenants/{tenantId}/users", {"userId": "b-member", "role": "OPERATOR"}, ("userId",)),
     ("/v1.0/tenants/{tenantId}/invitations", {"email": "b.invitee@example.com", "role": "VIEWER"}, ("invitationId",)),
+    # a public address literal (no DNS); its filter matches nothing these tests emit, so nothing is sent to it
+    ("/v1.0/tenants/{tenantId}/webhooks", {"url": "https://93.184.215.14/b", "eventTypes": ["bbws.site.created"]},
+     ("webhookId",)),
 ]
 
 # Path parameters that name something prefixed; anything else (a user id is a token `sub`) gets a random word.

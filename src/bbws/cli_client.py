@@ -1,0 +1,405 @@
+"""Client commands of `bbws` (tenants, operations, dlq): they talk HTTP to a running server."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TaskProgressColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from bbws.client.api import DEFAULT_URL, BbwsClient, BbwsError, OperationTimeout
+
+tenants_app = typer.Typer(help="Tenants: create, list, show, and their lifecycle (over HTTP).", no_args_is_help=True)
+operations_app = typer.Typer(help="Long-running operations: show, watch, cancel, list.", no_args_is_help=True)
+dlq_app = typer.Typer(help="The dead-letter queue (platform admins): list, show, redrive, purge.", no_args_is_help=True)
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+Url = Annotated[str, typer.Option("--url", envvar="BBWS_URL", help="The BBWS server.")]
+Token = Annotated[
+    str | None,
+    typer.Option("--token", envvar="BBWS_TOKEN", help="Bearer token (default: the data dir's admin-token file)."),
+]
+DataDir = Annotated[
+    Path | None,
+    typer.Option("--data-dir", help="Where the admin-token file is (env BBWS_DATA_DIR).", show_default=False),
+]
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
+NoWait = Annotated[bool, typer.Option("--no-wait", help="Print the operation id and return at once.")]
+Reason = Annotated[str, typer.Option("--reason", help="Why (10 to 500 characters).")]
+TIMEOUT = Annotated[float, typer.Option("--timeout", help="Seconds to wait for the operation.")]
+TENANT_COLUMNS = ("tenantId", "organizationName", "status", "tier", "createdAt")
+DLQ_COLUMNS = ("messageId", "job", "tenantId", "operationId", "receives", "lastError", "deadAt")
+
+
+def saved_token(data_dir: Path | None) -> str | None:
+    """The platform-admin token `bbws serve` keeps in its data dir, if this machine has one."""
+    from bbws.core.settings import Settings
+
+    base = data_dir or Settings().data_dir
+    path = base / "admin-token"
+    return path.read_text().strip() if path.is_file() else None
+
+
+@contextmanager
+def connect(url: str, token: str | None, data_dir: Path | None) -> Iterator[BbwsClient]:
+    """A client; an error answer becomes a one-line message and exit status 1."""
+    try:
+        with BbwsClient(url, token or saved_token(data_dir)) as client:
+            yield client
+    except BbwsError as exc:
+        err.print(f"[red]error:[/red] {exc.code}: {exc.detail}", highlight=False)
+        if exc.status == 401:
+            err.print("Pass --token, set BBWS_TOKEN, or point --data-dir at the server's data dir.")
+        raise typer.Exit(1) from exc
+    except OperationTimeout as exc:
+        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        raise typer.Exit(1) from exc
+
+
+def print_json(data: Any) -> None:
+    print(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def cell(value: Any, width: int = 60) -> str:
+    text = "" if value is None else str(value)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def table(rows: list[dict[str, Any]], columns: tuple[str, ...], *, more: bool = False) -> None:
+    grid = Table(*columns)
+    for row in rows:
+        grid.add_row(*(cell(row.get(c)) for c in columns))
+    out.print(grid)
+    if more:
+        out.print("More are available: add --all.")
+
+
+def record(item: dict[str, Any], as_json: bool) -> None:
+    """One resource: JSON, or a two-column table without its links."""
+    if as_json:
+        print_json(item)
+        return
+    grid = Table("field", "value", show_header=False)
+    for key, value in item.items():
+        if key != "_links":
+            grid.add_row(key, cell(json.dumps(value) if isinstance(value, dict | list) else value, 100))
+    out.print(grid)
+
+
+def _label(op: dict[str, Any]) -> str:
+    return f"{op['operationType']} {op['status']}: {op.get('message') or ''}"
+
+
+def follow(client: BbwsClient, operation: dict[str, Any], *, as_json: bool, timeout: float | None = None) -> None:
+    """A progress bar until the operation finishes; exit 0 when it COMPLETED, 1 otherwise."""
+    final = operation
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TimeElapsedColumn(),
+        console=err,
+    ) as bar:
+        task = bar.add_task(_label(operation), total=100, completed=operation.get("progress", 0))
+        for op in client.watch(operation["operationId"], timeout=timeout):
+            final = op
+            bar.update(task, completed=op.get("progress", 0), description=_label(op))
+    finished(final, as_json=as_json)
+
+
+def finished(op: dict[str, Any], *, as_json: bool) -> None:
+    if as_json:
+        print_json(op)
+    else:
+        colour = "green" if op["status"] == "COMPLETED" else "red"
+        out.print(f"Operation {op['operationId']} [{colour}]{op['status']}[/{colour}]: {op.get('message')}")
+        if op.get("result"):
+            out.print_json(data={k: v for k, v in op["result"].items() if k != "_links"})
+        if op.get("error"):
+            out.print(f"[red]{op['error'].get('code')}[/red]: {op['error'].get('detail')}", highlight=False)
+    if op["status"] != "COMPLETED":
+        raise typer.Exit(1)
+
+
+def started(client: BbwsClient, operation: dict[str, Any], *, no_wait: bool, as_json: bool, timeout: float) -> None:
+    """What every command that starts long work does next: wait with the bar, or print the operation id."""
+    if no_wait:
+        if as_json:
+            print_json(operation)
+        else:
+            print(operation["operationId"])
+        return
+    follow(client, operation, as_json=as_json, timeout=timeout)
+
+
+# -- tenants
+@tenants_app.command("create")
+def tenants_create(
+    name: Annotated[str, typer.Option("--name", help="Organization name (unique).")],
+    email: Annotated[str, typer.Option("--email", help="Contact email.")],
+    tier: Annotated[str | None, typer.Option(help="STANDARD, PROFESSIONAL or ENTERPRISE.")] = None,
+    url: Url = DEFAULT_URL,
+    token: Token = None,
+    data_dir: DataDir = None,
+    as_json: AsJson = False,
+) -> None:
+    """Create a tenant."""
+    with connect(url, token, data_dir) as client:
+        record(client.create_tenant(name, email, tier=tier.upper() if tier else None), as_json)
+
+
+@tenants_app.command("list")
+def tenants_list(
+    status: Annotated[str | None, typer.Option(help="Only tenants in this status.")] = None,
+    tier: Annotated[str | None, typer.Option(help="Only tenants of this tier.")] = None,
+    all_pages: Annotated[bool, typer.Option("--all", help="Every page, not only the first.")] = False,
+    page_size: Annotated[int, typer.Option(min=1, max=100, help="Tenants per page.")] = 20,
+    url: Url = DEFAULT_URL,
+    token: Token = None,
+    data_dir: DataDir = None,
+    as_json: AsJson = False,
+) -> None:
+    """List tenants (those you can see)."""
+    status, tier = (status.upper() if status else None), (tier.upper() if tier else None)
+    with connect(url, token, data_dir) as client:
+        if all_pages:
+            rows, more = list(client.iter_tenants(status=status, tier=tier)), False
+        else:
+            page = client.list_tenants(status=status, tier=tier, page_size=page_size)
+            rows, more = page["items"], page["moreAvailable"]
+    if as_json:
+        print_json(rows)
+    else:
+        table(rows, TENANT_COLUMNS, more=more)
+
+
+@tenants_app.command("get")
+def tenants_get(
+    tenant_id: str, url: Url = DEFAULT_URL, token: Token = None, data_dir: DataDir = None, as_json: AsJson = False
+) -> None:
+    """Show a tenant."""
+    with connect(url, token, data_dir) as client:
+        record(client.get_tenant(tenant_id), as_json)
+
+
+def _lifecycle(
+    action: str,
+    tenant_id: str,
+    reason: str | None,
+    *,
+    url: str,
+    token: str | None,
+    data_dir: Path | None,
+    no_wait: bool,
+    as_json: bool,
+    timeout: float,
+) -> None:
+    with connect(url, token, data_dir) as client:
+        operation = client.lifecycle(tenant_id, action, reason=reason)
+        started(client, operation, no_wait=no_wait, as_json=as_json, timeout=timeout)
+
+
+def _lifecycle_command(action: str, doc: str, *, needs_reason: bool) -> None:
+    """Register `bbws tenants <action>`: start the action, then wait with the bar (or `--no-wait`)."""
+    if needs_reason:
+
+        def with_reason(
+            tenant_id: str,
+            reason: Reason,
+            url: Url = DEFAULT_URL,
+            token: Token = None,
+            data_dir: DataDir = None,
+            no_wait: NoWait = False,
+            as_json: AsJson = False,
+            timeout: TIMEOUT = 600.0,
+        ) -> None:
+            _lifecycle(
+                action,
+                tenant_id,
+                reason,
+                url=url,
+                token=token,
+                data_dir=data_dir,
+                no_wait=no_wait,
+                as_json=as_json,
+                timeout=timeout,
+            )
+
+        with_reason.__doc__ = doc
+        tenants_app.command(action)(with_reason)
+        return
+
+    def without_reason(
+        tenant_id: str,
+        url: Url = DEFAULT_URL,
+        token: Token = None,
+        data_dir: DataDir = None,
+        no_wait: NoWait = False,
+        as_json: AsJson = False,
+        timeout: TIMEOUT = 600.0,
+    ) -> None:
+        _lifecycle(
+            action,
+            tenant_id,
+            None,
+            url=url,
+            token=token,
+            data_dir=data_dir,
+            no_wait=no_wait,
+            as_json=as_json,
+            timeout=timeout,
+        )
+
+    without_reason.__doc__ = doc
+    tenants_app.command(action)(without_reason)
+
+
+for _action, _doc, _reason in (
+    ("park", "Park a tenant (ACTIVE -> PARKED): instances stop, data is kept.", True),
+    ("unpark", "Unpark a tenant (PARKED -> ACTIVE).", False),
+    ("suspend", "Suspend a tenant (ACTIVE -> SUSPENDED).", True),
+    ("resume", "Resume a suspended tenant (SUSPENDED -> ACTIVE).", False),
+    ("retry", "Retry a failed onboarding (FAILED -> PENDING).", False),
+    ("delete", "Deprovision a tenant (soft delete; data is kept for the retention period).", False),
+):
+    _lifecycle_command(_action, _doc, needs_reason=_reason)
+
+
+# -- operations
+@operations_app.command("watch")
+def operations_watch(
+    operation_id: str,
+    url: Url = DEFAULT_URL,
+    token: Token = None,
+    data_dir: DataDir = None,
+    as_json: AsJson = False,
+    timeout: TIMEOUT = 600.0,
+) -> None:
+    """Follow an operation with a progress bar; exit 0 when it COMPLETED, 1 when it FAILED or was CANCELLED."""
+    with connect(url, token, data_dir) as client:
+        follow(client, client.get_operation(operation_id), as_json=as_json, timeout=timeout)
+
+
+@operations_app.command("get")
+def operations_get(
+    operation_id: str, url: Url = DEFAULT_URL, token: Token = None, data_dir: DataDir = None, as_json: AsJson = False
+) -> None:
+    """Show an operation."""
+    with connect(url, token, data_dir) as client:
+        record(client.get_operation(operation_id), as_json)
+
+
+@operations_app.command("cancel")
+def operations_cancel(
+    operation_id: str, url: Url = DEFAULT_URL, token: Token = None, data_dir: DataDir = None, as_json: AsJson = False
+) -> None:
+    """Cancel an operation that has not started yet."""
+    with connect(url, token, data_dir) as client:
+        record(client.cancel_operation(operation_id), as_json)
+
+
+@operations_app.command("list")
+def operations_list(
+    tenant_id: str,
+    status: Annotated[str | None, typer.Option(help="Only operations in this status.")] = None,
+    operation_type: Annotated[str | None, typer.Option("--type", help="Only this type, e.g. TENANT_PARK.")] = None,
+    page_size: Annotated[int, typer.Option(min=1, max=100, help="Operations to show.")] = 20,
+    url: Url = DEFAULT_URL,
+    token: Token = None,
+    data_dir: DataDir = None,
+    as_json: AsJson = False,
+) -> None:
+    """A tenant's operations, newest first."""
+    with connect(url, token, data_dir) as client:
+        page = client.list_operations(
+            tenant_id, status=status.upper() if status else None, operation_type=operation_type, page_size=page_size
+        )
+    if as_json:
+        print_json(page["items"])
+    else:
+        columns = ("operationId", "operationType", "status", "progress", "message", "createdAt")
+        table(page["items"], columns)
+
+
+# -- dead-letter queue
+@dlq_app.command("list")
+def dlq_list(
+    all_pages: Annotated[bool, typer.Option("--all", help="Every page, not only the first.")] = False,
+    page_size: Annotated[int, typer.Option(min=1, max=100, help="Dead letters per page.")] = 20,
+    url: Url = DEFAULT_URL,
+    token: Token = None,
+    data_dir: DataDir = None,
+    as_json: AsJson = False,
+) -> None:
+    """Jobs that failed on every try, with the last error and the number of tries."""
+    with connect(url, token, data_dir) as client:
+        if all_pages:
+            rows, more = list(client.iter_dead_letters()), False
+        else:
+            page = client.list_dead_letters(page_size=page_size)
+            rows, more = page["items"], page["moreAvailable"]
+    if as_json:
+        print_json(rows)
+    else:
+        table(rows, DLQ_COLUMNS, more=more)
+
+
+@dlq_app.command("show")
+def dlq_show(
+    message_id: str, url: Url = DEFAULT_URL, token: Token = None, data_dir: DataDir = None, as_json: AsJson = False
+) -> None:
+    """One dead letter, with the job's payload."""
+    with connect(url, token, data_dir) as client:
+        record(client.get_dead_letter(message_id), as_json)
+
+
+def _targets(message_ids: list[str] | None, all_of_them: bool, verb: str) -> list[str] | None:
+    if message_ids and all_of_them:
+        raise typer.BadParameter(f"name the jobs to {verb} or pass --all, not both")
+    if not message_ids and not all_of_them:
+        raise typer.BadParameter(f"name the jobs to {verb} (message ids), or pass --all")
+    return list(message_ids) if message_ids else None
+
+
+@dlq_app.command("redrive")
+def dlq_redrive(
+    message_ids: Annotated[list[str] | None, typer.Argument(help="Message ids of the jobs.")] = None,
+    all_of_them: Annotated[bool, typer.Option("--all", help="Every dead letter.")] = False,
+    url: Url = DEFAULT_URL,
+    token: Token = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Put dead letters back on the queue; their failed operations run again."""
+    targets = _targets(message_ids, all_of_them, "redrive")
+    with connect(url, token, data_dir) as client:
+        count = client.redrive_dead_letters(targets)
+    out.print(f"Redriven: {count}")
+
+
+@dlq_app.command("purge")
+def dlq_purge(
+    message_ids: Annotated[list[str] | None, typer.Argument(help="Message ids of the jobs.")] = None,
+    all_of_them: Annotated[bool, typer.Option("--all", help="Every dead letter.")] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    url: Url = DEFAULT_URL,
+    token: Token = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Delete dead letters for good (asks first unless --yes)."""
+    targets = _targets(message_ids, all_of_them, "purge")
+    what = "EVERY dead letter" if targets is None else f"{len(targets)} dead letter(s)"
+    if not yes and not typer.confirm(f"Delete {what} for good?", default=False, err=True):
+        err.print("Nothing deleted.")
+        raise typer.Exit(1)
+    with connect(url, token, data_dir) as client:
+        count = client.purge_dead_letters(targets)
+    out.print(f"Purged: {count}")

@@ -1,0 +1,41 @@
+"""A worker process built as `bbws worker` builds it, with short timeouts for the kill tests.
+
+`python -m tests.reliability.worker_main DATA_DIR` prints `ready` once the worker is built, then runs it. A job's
+visibility timeout and a webhook delivery's lease are 1 s and 2 s (instead of minutes) and retries have no
+backoff, so the work a killed worker held comes back within the test's time.
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+from bbws.events import delivery
+from bbws.jobs import worker as worker_module
+
+VISIBILITY_TIMEOUT = 1.0
+DELIVERY_LEASE = timedelta(seconds=2)
+
+
+def _no_backoff(receives: int, *, base: float = 0, cap: float = 0, rng: random.Random | None = None) -> float:
+    return 0.0
+
+
+def main(data_dir: Path) -> None:
+    worker_module.VISIBILITY_TIMEOUT = VISIBILITY_TIMEOUT
+    worker_module.backoff_seconds = _no_backoff
+    delivery.LEASE = DELIVERY_LEASE
+    from bbws.app import build_container
+    from bbws.core.settings import Settings
+    from bbws.jobs.runtime import build_worker
+    from tests.reliability import handlers  # noqa: F401  (registers the test job)
+
+    worker = build_worker(build_container(Settings(data_dir=data_dir)))
+    print("ready", flush=True)
+    worker.run(idle_wait=0.05)
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]))
