@@ -98,6 +98,22 @@ def worker_round(container: Container, worker: Worker, jobs: int, *, batch: int 
     return time.perf_counter() - began
 
 
+def running_worker_round(container: Container, worker: Worker, jobs: int) -> float:
+    """Seconds to send `jobs` jobs one by one, then drain them with the worker's own loop (`Worker.run`, as
+    `bbws worker` and `bbws serve` run it) in a thread; the queue's depth says when it is done."""
+    began = time.perf_counter()
+    send_all(container, jobs)
+    thread = threading.Thread(target=worker.run, daemon=True)
+    thread.start()
+    while sum(container.queue.depth().values()):
+        time.sleep(0.002)
+    elapsed = time.perf_counter() - began
+    worker.stop()
+    thread.join()
+    worker.stopping.clear()  # the same worker object serves the next rounds
+    return elapsed
+
+
 def bare_round(conn: sqlite3.Connection, jobs: int) -> float:
     """Seconds to INSERT `jobs` rows one by one and DELETE them one by one (autocommit, as the queue does)."""
     ids = [new_id("msg") for _ in range(jobs)]
@@ -112,8 +128,8 @@ def bare_round(conn: sqlite3.Connection, jobs: int) -> float:
 SERIES = {
     "bare": "bare INSERT + DELETE",
     "queue": "queue alone: send + receive + ack",
-    "worker": "worker loop: send + run_once(1): relay, receive, no-op handler, ack, ticks",
-    "batch": "the same taking 10 per receive",
+    "worker": "worker: send + Worker.run() (10 per receive; relay, ticks on their intervals)",
+    "once": "send + run_once(1) each: relay, receive, no-op handler, ack, ticks every job",
 }
 
 
@@ -125,8 +141,8 @@ def throughput(container: Container, sizes: Sizes) -> Goal:
     rounds: dict[str, Callable[[int], float]] = {
         "bare": lambda n: bare_round(conn, n),
         "queue": lambda n: queue_round(container, n),
-        "worker": lambda n: worker_round(container, worker, n),
-        "batch": lambda n: worker_round(container, worker, n, batch=10),
+        "worker": lambda n: running_worker_round(container, worker, n),
+        "once": lambda n: worker_round(container, worker, n),
     }
     for measure in rounds.values():
         measure(min(200, sizes.jobs))  # warm-up

@@ -15,10 +15,13 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
+
+from bbws.events.delivery import signature_headers
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs" / "api"
@@ -29,6 +32,9 @@ NODE = shutil.which("node")
 
 # Every sample exists in both languages and prints the same lines; all of them are run below.
 SAMPLES = ("tenant_lifecycle", "list_tenants", "safe_updates", "handle_errors", "team_access")
+# Samples that are servers: each is started on a free port, sent webhook deliveries, and stopped.
+RECEIVERS = ("webhook_receiver",)
+RECEIVER_TIMEOUT = 20
 LANGUAGES = [
     pytest.param("python", id="python"),
     pytest.param("js", id="js", marks=pytest.mark.skipif(NODE is None, reason="node is not installed")),
@@ -93,7 +99,8 @@ def serve(data_dir: Path, **settings: str) -> Iterator[Server]:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    with serve(tmp_path_factory.mktemp("docs") / "data") as running:
+    """The samples' server; it may deliver webhooks to loopback, where the sample receivers listen."""
+    with serve(tmp_path_factory.mktemp("docs") / "data", BBWS_WEBHOOKS_ALLOW_LOOPBACK="true") as running:
         yield running
 
 
@@ -240,15 +247,115 @@ def test_team_access_sample_builds_the_tree_assigns_and_invites(language: str, s
     assert (invited["status"], invited["nodeId"]) == ("PENDING", grp)
 
 
+# -- the webhook receivers, run as servers
+
+
+def log_lines(log: Path, process: subprocess.Popen[bytes], patterns: list[str]) -> list[str]:
+    """The receiver's output once a line matches each pattern (fails when it exits or takes too long)."""
+    deadline = time.monotonic() + RECEIVER_TIMEOUT
+    while True:
+        lines = log.read_text(errors="replace").splitlines()
+        if all(any(re.fullmatch(p, line) for line in lines) for p in patterns):
+            return lines
+        if process.poll() is not None or time.monotonic() > deadline:
+            missing = [p for p in patterns if not any(re.fullmatch(p, line) for line in lines)]
+            pytest.fail(f"the receiver printed no line matching {missing}:\n" + "\n".join(lines))
+        time.sleep(0.05)
+
+
+@contextmanager
+def receiver(language: str, port: int, secret: str, log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """A receiver sample listening on a free loopback port, as a user would start it."""
+    interpreter = sys.executable if language == "python" else str(NODE)
+    env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")} | {"BBWS_WEBHOOK_SECRET": secret}
+    command = [interpreter, str(sample_path("webhook_receiver", language)), str(port)]
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
+    try:
+        log_lines(log, process, [rf"listening on http://127\.0\.0\.1:{port}"])
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def finish(client: httpx.Client, accepted: httpx.Response) -> dict[str, object]:
+    """The Operation a 202 started, once the worker has finished it."""
+    assert accepted.status_code == 202, accepted.text
+    deadline = time.monotonic() + RECEIVER_TIMEOUT
+    while True:
+        operation: dict[str, object] = client.get(accepted.headers["Location"]).json()
+        if operation["status"] in ("COMPLETED", "FAILED", "CANCELLED") or time.monotonic() > deadline:
+            return operation
+        time.sleep(0.05)
+
+
+def signed_post(url: str, secret: str, body: str, *, sent: str | None = None, age: float = 0) -> int:
+    """POST `sent` (default: `body`) with the signature of `body`, made `age` seconds ago, as BBWS signs."""
+    payload = json.loads(body)
+    at = datetime.now(UTC) - timedelta(seconds=age)
+    headers = signature_headers(payload["id"], body, [secret], at)
+    return httpx.post(url, content=(sent or body).encode(), headers=headers, trust_env=False, timeout=10).status_code
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_webhook_receiver_sample_verifies_deliveries_and_refuses_forgeries(
+    language: str, server: Server, tmp_path: Path
+) -> None:
+    port = _free_port()
+    with server.client() as client:
+        body = {"organizationName": f"Receiver Org {uuid.uuid4().hex[:8]}", "contactEmail": "ops@example.com"}
+        tenant_id = client.post("/v1.0/tenants", json=body).json()["tenantId"]
+        hooks = f"/v1.0/tenants/{tenant_id}/webhooks"
+        registered = client.post(hooks, json={"url": f"http://127.0.0.1:{port}/bbws", "eventTypes": ["bbws.tenant.*"]})
+        assert registered.status_code == 201, registered.text
+        hook = registered.json()
+        log = tmp_path / "receiver.log"
+        with receiver(language, port, hook["secret"], log) as process:
+            park = finish(client, client.post(f"/v1.0/tenants/{tenant_id}/lifecycle/park",
+                                              json={"reason": "Parked by the receiver test"}))
+            unpark = finish(client, client.post(f"/v1.0/tenants/{tenant_id}/lifecycle/unpark"))
+            assert (park["status"], unpark["status"]) == ("COMPLETED", "COMPLETED")
+            ping = client.post(hook["_links"]["test"]["href"])
+            assert ping.status_code == 202, ping.text
+            log_lines(log, process, [
+                rf"verified evt_[0-9a-z]{{26}} bbws\.tenant\.parked tenant/{tenant_id}",
+                rf"verified evt_[0-9a-z]{{26}} bbws\.tenant\.unparked tenant/{tenant_id}",
+                rf"verified {ping.json()['eventId']} bbws\.webhook\.test webhook/{hook['webhookId']}",
+            ])
+
+            url = f"http://127.0.0.1:{port}/bbws"
+            event = json.dumps({"id": f"evt_{uuid.uuid4().hex[:26]}", "type": "bbws.tenant.parked",
+                                "subject": f"tenant/{tenant_id}", "data": {"reason": "Parked by the receiver test"}})
+            assert signed_post(url, hook["secret"], event, sent=event.replace("Parked", "Unparked")) in (400, 401)
+            assert signed_post(url, hook["secret"], event, age=600) in (400, 401)
+            assert signed_post(url, "whsec_" + "A" * 32, event) in (400, 401)
+            assert signed_post(url, hook["secret"], event) == 204
+            assert signed_post(url, hook["secret"], event) == 204
+            lines = log_lines(log, process, [rf"repeated {json.loads(event)['id']} bbws\.tenant\.parked"])
+
+        deliveries = client.get(f"{hooks}/{hook['webhookId']}/deliveries").json()["items"]
+    assert sum(line.startswith("rejected: ") for line in lines) == 3
+    assert sum(line.startswith(f"verified {json.loads(event)['id']} ") for line in lines) == 1
+    answered = {d["eventType"]: d["attempts"][0]["statusCode"] for d in deliveries if d["attempts"]}
+    assert answered.get("bbws.tenant.parked") == answered.get("bbws.tenant.unparked") == 204
+
+
 # -- the guides, checked
 
 
 def guides() -> list[Path]:
-    return sorted(DOCS.glob("*.md"))
+    """The API guides, the guides beside the examples, and the runbooks."""
+    return sorted([*DOCS.glob("*.md"), *EXAMPLES.glob("*.md"), *(DOCS.parent / "runbooks").glob("*.md")])
 
 
 def fenced_blocks(path: Path) -> Iterator[tuple[int, str | None, str, str]]:
-    """(line number, sample reference or None, info string, text) of each fenced block of a guide."""
+    """(line number, sample reference or None, info string, text) of each fenced block of a guide.
+    A sample reference is a path under docs/api, wherever the guide is."""
     lines = path.read_text().split("\n")
     index, reference = 0, None
     while index < len(lines):
@@ -271,7 +378,8 @@ def fenced_blocks(path: Path) -> Iterator[tuple[int, str | None, str, str]]:
 def test_the_guides_exist() -> None:
     names = {p.name for p in guides()}
     assert {"getting-started.md", "authentication.md", "tenant-api-guide.md", "error-handling.md",
-            "pagination.md"} <= names
+            "pagination.md", "webhooks-events.md", "operations-and-dlq.md", "handle-events.md",
+            "aws-jobs-and-events.md"} <= names
 
 
 def test_samples_shown_in_the_guides_are_the_files_byte_for_byte() -> None:
@@ -289,9 +397,10 @@ def test_samples_shown_in_the_guides_are_the_files_byte_for_byte() -> None:
 
 def test_every_sample_file_is_shown_in_a_guide_and_run_by_this_module() -> None:
     files = {p.relative_to(DOCS).as_posix() for p in EXAMPLES.rglob("*") if p.suffix in (".py", ".mjs")}
-    run = {sample_path(n, lang).relative_to(DOCS).as_posix() for n in SAMPLES for lang in ("python", "js")}
+    names = (*SAMPLES, *RECEIVERS)
+    run = {sample_path(n, lang).relative_to(DOCS).as_posix() for n in names for lang in ("python", "js")}
     shown = {ref for guide in guides() for _, ref, _, _ in fenced_blocks(guide) if ref}
-    assert files == run, "every sample must be listed in SAMPLES (and so be run)"
+    assert files == run, "every sample must be listed in SAMPLES or RECEIVERS (and so be run)"
     assert files <= shown, f"samples not shown in any guide: {sorted(files - shown)}"
 
 
@@ -329,6 +438,28 @@ def test_every_error_code_is_in_the_error_table() -> None:
     assert codes <= table, f"codes missing from error-handling.md: {sorted(codes - table)}"
 
 
+def emitted_event_types() -> set[str]:
+    """Every event type the code emits: `bbws.{action}` of each audited action, and the literal `bbws.*` types."""
+    areas = "tenant|division|group|team|user|invitation|webhook|operation|site|instance"
+    found: set[str] = set()
+    for path in (ROOT / "src" / "bbws").rglob("*.py"):
+        text = path.read_text()
+        found |= {f"bbws.{a}" for a in re.findall(rf'"((?:{areas})\.[a-z_]+)"', text)}
+        found |= set(re.findall(rf'"(bbws\.(?:{areas})\.[a-z_]+)"', text))  # logger names are bbws.{package}
+        for verb in re.findall(r'f"\{kind\}\.([a-z_]+)"', text):
+            found |= {f"bbws.{kind}.{verb}" for kind in ("division", "group", "team")}
+    return found
+
+
+def test_the_event_catalogue_lists_every_event_type_the_code_emits() -> None:
+    text = (DOCS / "webhooks-events.md").read_text()
+    catalogue = set(re.findall(r"^\| `(bbws\.[a-z_]+\.[a-z_]+)` \|", text, flags=re.MULTILINE))
+    emitted = emitted_event_types()
+    assert {"bbws.tenant.parked", "bbws.tenant.unparked", "bbws.team.deleted", "bbws.webhook.test"} <= emitted
+    assert emitted <= catalogue, f"event types missing from the catalogue: {sorted(emitted - catalogue)}"
+    assert catalogue <= emitted, f"the catalogue lists types the code does not emit: {sorted(catalogue - emitted)}"
+
+
 def anchors(path: Path) -> set[str]:
     """GitHub's heading anchors: lower case, punctuation dropped, spaces as hyphens."""
     prose = re.sub(r"^```.*?^```$", "", path.read_text(), flags=re.MULTILINE | re.DOTALL)
@@ -339,7 +470,7 @@ def anchors(path: Path) -> set[str]:
 def test_relative_links_in_the_guides_resolve() -> None:
     for guide in guides():
         for target, anchor in re.findall(r"\]\(([^)#:\s]*)(?:#([^)\s]+))?\)", guide.read_text()):
-            path = DOCS / target if target else guide
+            path = guide.parent / target if target else guide
             assert path.exists(), f"{guide.name}: link to {target} is broken"
             if anchor:
                 assert anchor in anchors(path), f"{guide.name}: no heading #{anchor} in {path.name}"

@@ -12,6 +12,8 @@ from pathlib import Path
 from bbws.jobs.queue import MAX_RECEIVES, DeadLetter, Delivery, Job, JobQueue, receipt_token
 from bbws.store.sqlite_store import thread_connection
 
+SWEEP_SECONDS = 1.0
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
   message_id TEXT PRIMARY KEY,
@@ -34,6 +36,7 @@ class SqliteQueue(JobQueue):
     def __init__(self, path: Path | str, *, queue: str = "jobs", max_receives: int = MAX_RECEIVES) -> None:
         self.path, self.queue, self.max_receives = str(path), queue, max_receives
         self._local = threading.local()
+        self._last_sweep = float("-inf")
         self._conn().executescript(SCHEMA)
 
     def _conn(self) -> sqlite3.Connection:
@@ -49,25 +52,26 @@ class SqliteQueue(JobQueue):
 
     def receive(self, *, max_messages: int = 1, visibility_timeout: float = 60.0) -> list[Delivery]:
         conn, now = self._conn(), time.time()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            # Jobs received max_receives times and never acked (their worker died) go to the DLQ.
-            conn.execute(
-                "UPDATE jobs SET dead_at=?, last_error=COALESCE(last_error, 'not acknowledged within the "
-                "visibility timeout') WHERE queue=? AND dead_at IS NULL AND receives>=? AND visible_at<=?",
-                (now, self.queue, self.max_receives, now),
-            )
-            rows = conn.execute(
-                "UPDATE jobs SET visible_at=?, receives=receives+1, receipt=? || message_id "
-                "WHERE message_id IN (SELECT message_id FROM jobs WHERE queue=? AND dead_at IS NULL "
-                "AND visible_at<=? ORDER BY visible_at LIMIT ?) RETURNING body, receipt, receives",
-                (now + visibility_timeout, receipt_token() + ":", self.queue, now, max_messages),
-            ).fetchall()
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
+        # One statement, atomic by itself: claim the oldest visible jobs that still have receives left.
+        rows = conn.execute(
+            "UPDATE jobs SET visible_at=?, receives=receives+1, receipt=? || message_id "
+            "WHERE message_id IN (SELECT message_id FROM jobs WHERE queue=? AND dead_at IS NULL "
+            "AND visible_at<=? AND receives<? ORDER BY visible_at LIMIT ?) RETURNING body, receipt, receives",
+            (now + visibility_timeout, receipt_token() + ":", self.queue, now, self.max_receives, max_messages),
+        ).fetchall()
+        if len(rows) < max_messages or now - self._last_sweep >= SWEEP_SECONDS:
+            self._sweep(conn, now)
         return [Delivery(Job.from_dict(json.loads(b)), r, n) for b, r, n in rows]
+
+    def _sweep(self, conn: sqlite3.Connection, now: float) -> None:
+        """Jobs received max_receives times and never acked (their workers died) go to the DLQ. Done when the
+        queue runs dry or once a second, not on every receive: it is a scan of the spent jobs."""
+        self._last_sweep = now
+        conn.execute(
+            "UPDATE jobs SET dead_at=?, last_error=COALESCE(last_error, 'not acknowledged within the "
+            "visibility timeout') WHERE queue=? AND dead_at IS NULL AND receives>=? AND visible_at<=?",
+            (now, self.queue, self.max_receives, now),
+        )
 
     def ack(self, delivery: Delivery) -> None:
         # Guarded by the receipt: a worker whose visibility ran out cannot delete a job redelivered to another.

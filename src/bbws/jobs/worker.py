@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +20,8 @@ from bbws.store.port import ConditionFailed
 log = logging.getLogger("bbws.worker")
 
 VISIBILITY_TIMEOUT = 300.0
+RELAY_INTERVAL = 0.01
+TICK_INTERVAL = 0.1
 
 
 @dataclass
@@ -146,9 +149,9 @@ class Worker:
             log.error("job dead-lettered", extra={"job": job.name, "error": detail})
         return detail
 
-    def run_once(self, *, max_messages: int = 10) -> int:
-        """Relay pending jobs, then process what is visible now; returns how many deliveries ran."""
-        if self.relay is not None:
+    def run_once(self, *, max_messages: int = 10, relay: bool = True, ticks: bool = True) -> int:
+        """Relay pending jobs, process what is visible now, run the ticks; returns how many deliveries ran."""
+        if relay and self.relay is not None:
             self.relay()
         deliveries = self.queue.receive(max_messages=max_messages, visibility_timeout=VISIBILITY_TIMEOUT)
         for index, delivery in enumerate(deliveries):
@@ -157,7 +160,8 @@ class Worker:
                     self.queue.retry(untouched, error="the worker stopped before starting it", delay_seconds=0)
                 break
             self.process(delivery)
-        self.after_tick()
+        if ticks:
+            self.after_tick()
         return len(deliveries)
 
     def after_tick(self) -> None:
@@ -170,15 +174,21 @@ class Worker:
                 log.exception("worker tick failed")
 
     def run(self, *, idle_wait: float = 0.25) -> None:
-        """Loop until `stop()`; the job in hand finishes first (undelivered ones stay queued)."""
+        """Loop until `stop()`; the job in hand finishes first (undelivered ones stay queued). While busy, the
+        relay runs at most every RELAY_INTERVAL and the ticks every TICK_INTERVAL, not after every batch."""
+        last_relay = last_tick = float("-inf")
         while not self.stopping.is_set():
+            now = time.monotonic()
+            relay, ticks = now - last_relay >= RELAY_INTERVAL, now - last_tick >= TICK_INTERVAL
+            last_relay, last_tick = (now if relay else last_relay), (now if ticks else last_tick)
             try:
-                busy = self.run_once(max_messages=10)
+                busy = self.run_once(max_messages=10, relay=relay, ticks=ticks)
             except Exception:
                 log.exception("worker loop error")
                 busy = 0
             if not busy:
-                self.wakeup.wait(idle_wait)
+                if self.wakeup.wait(idle_wait):
+                    last_relay = float("-inf")  # woken by a commit: hand its jobs on at once
                 self.wakeup.clear()
 
     def stop(self) -> None:
