@@ -5,14 +5,12 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import threading
 import time
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-import boto3
-
+from bbws.core.boto import LazyClient
 from bbws.events.models import Event
 
 log = logging.getLogger("bbws.eventbridge")
@@ -59,17 +57,11 @@ class EventBridgePublisher:
     ) -> None:
         self.bus_name, self.region, self.endpoint_url = bus_name, region, endpoint_url
         self.attempts, self.backoff_seconds = attempts, backoff_seconds
-        self._client_obj = client
-        self._lock = threading.Lock()
+        self._clients = LazyClient("events", region=region, endpoint_url=endpoint_url, client=client)
 
     @property
     def _client(self) -> Any:
-        # Created on first use, so building the container never touches AWS configuration.
-        if self._client_obj is None:
-            with self._lock:
-                if self._client_obj is None:
-                    self._client_obj = boto3.client("events", region_name=self.region, endpoint_url=self.endpoint_url)
-        return self._client_obj
+        return self._clients.get()
 
     def __call__(self, events: Sequence[Event]) -> None:
         for start in range(0, len(events), BATCH):

@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 import logging
 import math
-import threading
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import boto3
 from botocore.exceptions import ClientError
 
+from bbws.core.boto import LazyClient
 from bbws.jobs.queue import MAX_RECEIVES, DeadLetter, Delivery, Job, JobQueue
 from bbws.store.port import ItemStore
 
@@ -94,17 +93,11 @@ class SqsQueue(JobQueue):
         self.queue_url, self.dlq_url = queue_url, dlq_url
         self.region, self.endpoint_url = region, endpoint_url
         self.errors_store, self.wait_seconds, self.max_receives = errors_store, wait_seconds, max_receives
-        self._client_obj = client
-        self._lock = threading.Lock()
+        self._clients = LazyClient("sqs", region=region, endpoint_url=endpoint_url, client=client)
 
     @property
     def _client(self) -> Any:
-        # Created on first use, so importing or constructing never touches AWS configuration.
-        if self._client_obj is None:
-            with self._lock:
-                if self._client_obj is None:
-                    self._client_obj = boto3.client("sqs", region_name=self.region, endpoint_url=self.endpoint_url)
-        return self._client_obj
+        return self._clients.get()
 
     # -- the queue
     def send(self, jobs: Sequence[Job], *, delay_seconds: float = 0) -> None:

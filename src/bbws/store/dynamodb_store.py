@@ -9,10 +9,10 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, cast
 
-import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
+from bbws.core.boto import LazyClient
 from bbws.store.port import (
     INDEXES,
     Check,
@@ -165,19 +165,14 @@ class DynamoDbStore(ItemStore):
         self.table_name = table_name
         self.region = region
         self.endpoint_url = endpoint_url
-        self._client_obj = client
-        self._owns_client = client is None
+        self._clients = LazyClient("dynamodb", region=region, endpoint_url=endpoint_url, client=client)
         self._lock = threading.Lock()
         self._counts: Counter[str] = Counter()
 
-    # -- client handling: created on first use, so importing or constructing never touches AWS config
     @property
     def _client(self) -> DynamoDBClient:
-        if self._client_obj is None:
-            with self._lock:
-                if self._client_obj is None:
-                    self._client_obj = boto3.client("dynamodb", region_name=self.region, endpoint_url=self.endpoint_url)
-        return self._client_obj
+        client: DynamoDBClient = self._clients.get()
+        return client
 
     def _count(self, kind: str) -> None:
         with self._lock:
@@ -188,9 +183,7 @@ class DynamoDbStore(ItemStore):
             return dict(self._counts)
 
     def close(self) -> None:
-        if self._owns_client and self._client_obj is not None:
-            self._client_obj.close()
-            self._client_obj = None
+        self._clients.close()
 
     # -- schema
     def ensure_schema(self) -> None:

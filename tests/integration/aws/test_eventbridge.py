@@ -101,4 +101,4 @@ def test_aws_mode_publishes_to_the_environment_bus_by_default(tmp_path: Path) ->
 
     api = ApiHarness(tmp_path / "data", event_bus="bbws-events-sit")
     (bridge,) = [p for p in api.container.extras["publishers"] if isinstance(p, EventBridgePublisher)]
-    assert bridge.bus_name == "bbws-events-sit" and bridge._client_obj is None  # no client until it publishes
+    assert bridge.bus_name == "bbws-events-sit" and not bridge._clients.made  # no client until it publishes

@@ -51,7 +51,7 @@ def test_a_message_that_is_not_a_job_still_shows_in_the_dlq(sqs: Any, queues: tu
 
 def test_no_client_is_made_before_the_first_call() -> None:
     queue = SqsQueue("https://sqs.invalid/1/q", "https://sqs.invalid/1/dlq")
-    assert queue._client_obj is None
+    assert not queue._clients.made
 
 
 def test_queue_init_command(tmp_path: Path, aws_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, sqs: Any) -> None:

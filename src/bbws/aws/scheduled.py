@@ -1,0 +1,16 @@
+"""Lambda entry point for a schedule (an EventBridge rule, every minute): the worker's periodic work that no
+queue message triggers on AWS — webhook deliveries that are due, and failing the Operations of jobs the SQS
+redrive policy moved to the DLQ."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bbws.aws import container
+from bbws.jobs.runtime import build_worker
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    worker = build_worker(container())
+    worker.after_tick()
+    return {"ticks": len(worker.ticks) + len(container().extras.get("after_tick", ()))}
