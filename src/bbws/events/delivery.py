@@ -195,7 +195,7 @@ def deliver_due(container: Any, now: datetime | None = None, *, sender: Sender |
         return 0
     keys = list({(d["pk"], webhooks.webhook_sk(d["webhookId"])) for d in claimed})
     hooks = {h["webhookId"]: h for h in store.batch_get(keys)}
-    send = sender or HttpSender(allow_private=container.settings.webhooks_allow_loopback)
+    send = sender or _shared_sender(container)
 
     def attempt(delivery: dict[str, Any]) -> tuple[dict[str, Any], SendResult | None, str | None]:
         hook = hooks.get(delivery["webhookId"])
@@ -252,6 +252,15 @@ def _record(
             if exc.sk == updated["sk"]:
                 return  # lost the delivery to another scheduler; its record wins
     log.error("webhook health not recorded after retries", extra={"deliveryId": delivery["deliveryId"]})
+
+
+def _shared_sender(container: Any) -> Sender:
+    """One sender per container, so its connection pool and TLS setup outlive a tick."""
+    shared: Sender | None = container.extras.get("webhook_sender")
+    if shared is None:
+        shared = HttpSender(allow_private=container.settings.webhooks_allow_loopback)
+        container.extras["webhook_sender"] = shared
+    return shared
 
 
 # -- the sender
