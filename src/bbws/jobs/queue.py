@@ -99,6 +99,11 @@ class JobQueue(ABC):
         """The job failed: record why and make it visible again after the delay (or dead-letter it when it
         has been received `max_receives` times)."""
 
+    def release(self, delivery: Delivery) -> None:
+        """Hand a job back untouched (a stopping worker took it but never started it): visible again at once.
+        Adapters that can, do not count this receive against the job's limit."""
+        self.retry(delivery, error="handed back by a stopping worker before it started", delay_seconds=0)
+
     @abstractmethod
     def dead_letters(self, *, limit: int = 100, after: str | None = None) -> list[DeadLetter]:
         """Dead-lettered jobs, oldest first, after message id `after`."""

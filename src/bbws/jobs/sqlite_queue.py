@@ -87,6 +87,13 @@ class SqliteQueue(JobQueue):
             (now + delay_seconds, error[:4000], now if dead else None, delivery.job.message_id, delivery.receipt),
         )
 
+    def release(self, delivery: Delivery) -> None:
+        # The receive is taken back too: a job handed back on its last receive must not be dead-lettered for it.
+        self._conn().execute(
+            "UPDATE jobs SET visible_at=?, receives=MAX(receives-1, 0), receipt=NULL WHERE message_id=? AND receipt=?",
+            (time.time(), delivery.job.message_id, delivery.receipt),
+        )
+
     def _dead(self, row: tuple[str, int, str | None, float, float]) -> DeadLetter:
         body, receives, error, dead_at, enqueued_at = row
         return DeadLetter(Job.from_dict(json.loads(body)), receives, error, dead_at, enqueued_at)

@@ -157,7 +157,7 @@ class Worker:
         for index, delivery in enumerate(deliveries):
             if self.stopping.is_set():  # stopping: hand back what was taken but not started
                 for untouched in deliveries[index:]:
-                    self.queue.retry(untouched, error="the worker stopped before starting it", delay_seconds=0)
+                    self.queue.release(untouched)
                 break
             self.process(delivery)
         if ticks:

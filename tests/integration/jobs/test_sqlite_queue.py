@@ -71,3 +71,15 @@ def test_backoff_grows_and_is_capped() -> None:
     assert all(0 <= backoff_seconds(1, rng=rng) <= 2 for _ in range(50))
     assert all(0 <= backoff_seconds(10, rng=rng) <= 300 for _ in range(50))
     assert max(backoff_seconds(4, rng=rng) for _ in range(200)) > 2
+
+
+def test_release_hands_a_job_back_without_spending_a_receive(queue: SqliteQueue) -> None:
+    queue.send([job()])
+    for _ in range(2):
+        (d,) = queue.receive()
+        queue.retry(d, error="e", delay_seconds=0)
+    (last,) = queue.receive()
+    assert last.receives == 3
+    queue.release(last)  # a stopping worker never started it
+    (again,) = queue.receive()
+    assert again.receives == 3 and queue.dead_letters() == []
