@@ -99,6 +99,11 @@ class JobQueue(ABC):
         """The job failed: record why and make it visible again after the delay (or dead-letter it when it
         has been received `max_receives` times)."""
 
+    def ack_many(self, deliveries: Sequence[Delivery]) -> None:
+        """Acknowledge several jobs at once (adapters that can, do it in one call)."""
+        for delivery in deliveries:
+            self.ack(delivery)
+
     def release(self, delivery: Delivery) -> None:
         """Hand a job back untouched (a stopping worker took it but never started it): visible again at once.
         Adapters that can, do not count this receive against the job's limit."""

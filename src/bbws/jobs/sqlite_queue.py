@@ -27,7 +27,7 @@ CREATE TABLE IF NOT EXISTS jobs (
   dead_at REAL
 );
 CREATE INDEX IF NOT EXISTS jobs_ready ON jobs (queue, visible_at) WHERE dead_at IS NULL;
-CREATE INDEX IF NOT EXISTS jobs_spent ON jobs (queue, receives, visible_at) WHERE dead_at IS NULL;
+DROP INDEX IF EXISTS jobs_spent;
 CREATE INDEX IF NOT EXISTS jobs_dead ON jobs (queue, message_id) WHERE dead_at IS NOT NULL;
 """
 
@@ -44,11 +44,13 @@ class SqliteQueue(JobQueue):
 
     def send(self, jobs: Sequence[Job], *, delay_seconds: float = 0) -> None:
         now = time.time()
+        rows = [(j.message_id, self.queue, json.dumps(j.to_dict()), now + delay_seconds, now) for j in jobs]
         # INSERT OR IGNORE: a message id already queued (a relay retried after a crash) is delivered once.
-        self._conn().executemany(
-            "INSERT OR IGNORE INTO jobs (message_id, queue, body, visible_at, enqueued_at) VALUES (?,?,?,?,?)",
-            [(j.message_id, self.queue, json.dumps(j.to_dict()), now + delay_seconds, now) for j in jobs],
-        )
+        sql = "INSERT OR IGNORE INTO jobs (message_id, queue, body, visible_at, enqueued_at) VALUES (?,?,?,?,?)"
+        if len(rows) == 1:
+            self._conn().execute(sql, rows[0])  # the common case; executemany costs more for one row
+        else:
+            self._conn().executemany(sql, rows)
 
     def receive(self, *, max_messages: int = 1, visibility_timeout: float = 60.0) -> list[Delivery]:
         conn, now = self._conn(), time.time()
@@ -86,6 +88,15 @@ class SqliteQueue(JobQueue):
             "UPDATE jobs SET visible_at=?, last_error=?, dead_at=? WHERE message_id=? AND receipt=?",
             (now + delay_seconds, error[:4000], now if dead else None, delivery.job.message_id, delivery.receipt),
         )
+
+    def ack_many(self, deliveries: Sequence[Delivery]) -> None:
+        if deliveries:
+            # One statement for the batch, found by primary key; each row still guarded by its receipt.
+            marks = ",".join("?" * len(deliveries))
+            self._conn().execute(
+                f"DELETE FROM jobs WHERE message_id IN ({marks}) AND receipt IN ({marks})",
+                [d.job.message_id for d in deliveries] + [d.receipt for d in deliveries],
+            )
 
     def release(self, delivery: Delivery) -> None:
         # The receive is taken back too: a job handed back on its last receive must not be dead-lettered for it.

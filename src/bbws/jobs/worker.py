@@ -74,15 +74,19 @@ class Worker:
         changes.commit(self.container.store)
         return result
 
-    def process(self, delivery: Delivery) -> Outcome:
-        """Run one delivery to an outcome and settle it on the queue; exceptions of the handler never escape."""
+    def process(self, delivery: Delivery, *, done: list[Delivery] | None = None) -> Outcome:
+        """Run one delivery to an outcome and settle it on the queue; exceptions of the handler never escape.
+        With `done`, a settled delivery is added there for the caller to acknowledge with the rest of its batch."""
         try:
             try:
                 outcome = self.handle(delivery.job, delivery.receives)
             except RetryLater as retry:
                 self.queue.retry(delivery, error=retry.error, delay_seconds=retry.delay_seconds)
                 return retry.outcome
-            self.queue.ack(delivery)
+            if done is None:
+                self.queue.ack(delivery)
+            else:
+                done.append(delivery)
             return outcome
         except Exception as exc:  # the bookkeeping itself failed (store down): leave the job to time out
             log.exception("worker bookkeeping failed", extra={"job": delivery.job.name})
@@ -154,12 +158,16 @@ class Worker:
         if relay and self.relay is not None:
             self.relay()
         deliveries = self.queue.receive(max_messages=max_messages, visibility_timeout=VISIBILITY_TIMEOUT)
-        for index, delivery in enumerate(deliveries):
-            if self.stopping.is_set():  # stopping: hand back what was taken but not started
-                for untouched in deliveries[index:]:
-                    self.queue.release(untouched)
-                break
-            self.process(delivery)
+        done: list[Delivery] = []
+        try:
+            for index, delivery in enumerate(deliveries):
+                if self.stopping.is_set():  # stopping: hand back what was taken but not started
+                    for untouched in deliveries[index:]:
+                        self.queue.release(untouched)
+                    break
+                self.process(delivery, done=done)
+        finally:
+            self.queue.ack_many(done)  # one statement per batch instead of one per job
         if ticks:
             self.after_tick()
         return len(deliveries)

@@ -83,3 +83,14 @@ def test_release_hands_a_job_back_without_spending_a_receive(queue: SqliteQueue)
     queue.release(last)  # a stopping worker never started it
     (again,) = queue.receive()
     assert again.receives == 3 and queue.dead_letters() == []
+
+
+def test_ack_many_deletes_only_deliveries_still_held(queue: SqliteQueue) -> None:
+    queue.send([job(), job(), job()])
+    first = queue.receive(max_messages=3, visibility_timeout=0.01)
+    time.sleep(0.02)
+    (retaken,) = queue.receive(max_messages=1)  # another worker took one of them after the timeout
+    queue.ack_many(first)
+    assert queue.depth()["inFlight"] == 1  # the retaken job is not deleted by the stale receipt
+    queue.ack_many([retaken])
+    assert queue.depth() == {"visible": 0, "inFlight": 0, "dead": 0}
