@@ -11,7 +11,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from bbws.cli_client import dlq_app, operations_app, tenants_app
+from bbws.cli_client import operations_app, tenants_app
+from bbws.cli_dlq import dlq_app
 from bbws.core.settings import Settings
 
 app = typer.Typer(help="BBWS: control plane for multi-tenant WordPress hosting.", no_args_is_help=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
@@ -17,7 +17,6 @@ from bbws.client.api import DEFAULT_URL, BbwsClient, BbwsError, OperationTimeout
 
 tenants_app = typer.Typer(help="Tenants: create, list, show, and their lifecycle (over HTTP).", no_args_is_help=True)
 operations_app = typer.Typer(help="Long-running operations: show, watch, cancel, list.", no_args_is_help=True)
-dlq_app = typer.Typer(help="The dead-letter queue (platform admins): list, show, redrive, purge.", no_args_is_help=True)
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -36,7 +35,6 @@ NoWait = Annotated[bool, typer.Option("--no-wait", help="Print the operation id 
 Reason = Annotated[str, typer.Option("--reason", help="Why (10 to 500 characters).")]
 TIMEOUT = Annotated[float, typer.Option("--timeout", help="Seconds to wait for the operation.")]
 TENANT_COLUMNS = ("tenantId", "organizationName", "status", "tier", "createdAt")
-DLQ_COLUMNS = ("messageId", "job", "tenantId", "operationId", "receives", "lastError", "deadAt")
 
 
 def saved_token(data_dir: Path | None) -> str | None:
@@ -157,6 +155,26 @@ def tenants_create(
         record(client.create_tenant(name, email, tier=tier.upper() if tier else None), as_json)
 
 
+def show_list(
+    every: Callable[[], Iterable[dict[str, Any]]],
+    first: Callable[[], dict[str, Any]],
+    columns: Any,
+    *,
+    all_pages: bool,
+    as_json: bool,
+) -> None:
+    """Print a list command's rows: every page (`--all`) or the first, as a table or as JSON."""
+    if all_pages:
+        rows, more = list(every()), False
+    else:
+        page = first()
+        rows, more = page["items"], page["moreAvailable"]
+    if as_json:
+        print_json(rows)
+    else:
+        table(rows, columns, more=more)
+
+
 @tenants_app.command("list")
 def tenants_list(
     status: Annotated[str | None, typer.Option(help="Only tenants in this status.")] = None,
@@ -171,15 +189,13 @@ def tenants_list(
     """List tenants (those you can see)."""
     status, tier = (status.upper() if status else None), (tier.upper() if tier else None)
     with connect(url, token, data_dir) as client:
-        if all_pages:
-            rows, more = list(client.iter_tenants(status=status, tier=tier)), False
-        else:
-            page = client.list_tenants(status=status, tier=tier, page_size=page_size)
-            rows, more = page["items"], page["moreAvailable"]
-    if as_json:
-        print_json(rows)
-    else:
-        table(rows, TENANT_COLUMNS, more=more)
+        show_list(
+            lambda: client.iter_tenants(status=status, tier=tier),
+            lambda: client.list_tenants(status=status, tier=tier, page_size=page_size),
+            TENANT_COLUMNS,
+            all_pages=all_pages,
+            as_json=as_json,
+        )
 
 
 @tenants_app.command("get")
@@ -328,78 +344,3 @@ def operations_list(
     else:
         columns = ("operationId", "operationType", "status", "progress", "message", "createdAt")
         table(page["items"], columns)
-
-
-# -- dead-letter queue
-@dlq_app.command("list")
-def dlq_list(
-    all_pages: Annotated[bool, typer.Option("--all", help="Every page, not only the first.")] = False,
-    page_size: Annotated[int, typer.Option(min=1, max=100, help="Dead letters per page.")] = 20,
-    url: Url = DEFAULT_URL,
-    token: Token = None,
-    data_dir: DataDir = None,
-    as_json: AsJson = False,
-) -> None:
-    """Jobs that failed on every try, with the last error and the number of tries."""
-    with connect(url, token, data_dir) as client:
-        if all_pages:
-            rows, more = list(client.iter_dead_letters()), False
-        else:
-            page = client.list_dead_letters(page_size=page_size)
-            rows, more = page["items"], page["moreAvailable"]
-    if as_json:
-        print_json(rows)
-    else:
-        table(rows, DLQ_COLUMNS, more=more)
-
-
-@dlq_app.command("show")
-def dlq_show(
-    message_id: str, url: Url = DEFAULT_URL, token: Token = None, data_dir: DataDir = None, as_json: AsJson = False
-) -> None:
-    """One dead letter, with the job's payload."""
-    with connect(url, token, data_dir) as client:
-        record(client.get_dead_letter(message_id), as_json)
-
-
-def _targets(message_ids: list[str] | None, all_of_them: bool, verb: str) -> list[str] | None:
-    if message_ids and all_of_them:
-        raise typer.BadParameter(f"name the jobs to {verb} or pass --all, not both")
-    if not message_ids and not all_of_them:
-        raise typer.BadParameter(f"name the jobs to {verb} (message ids), or pass --all")
-    return list(message_ids) if message_ids else None
-
-
-@dlq_app.command("redrive")
-def dlq_redrive(
-    message_ids: Annotated[list[str] | None, typer.Argument(help="Message ids of the jobs.")] = None,
-    all_of_them: Annotated[bool, typer.Option("--all", help="Every dead letter.")] = False,
-    url: Url = DEFAULT_URL,
-    token: Token = None,
-    data_dir: DataDir = None,
-) -> None:
-    """Put dead letters back on the queue; their failed operations run again."""
-    targets = _targets(message_ids, all_of_them, "redrive")
-    with connect(url, token, data_dir) as client:
-        count = client.redrive_dead_letters(targets)
-    out.print(f"Redriven: {count}")
-
-
-@dlq_app.command("purge")
-def dlq_purge(
-    message_ids: Annotated[list[str] | None, typer.Argument(help="Message ids of the jobs.")] = None,
-    all_of_them: Annotated[bool, typer.Option("--all", help="Every dead letter.")] = False,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
-    url: Url = DEFAULT_URL,
-    token: Token = None,
-    data_dir: DataDir = None,
-) -> None:
-    """Delete dead letters for good (asks first unless --yes)."""
-    targets = _targets(message_ids, all_of_them, "purge")
-    what = "EVERY dead letter" if targets is None else f"{len(targets)} dead letter(s)"
-    if not yes and not typer.confirm(f"Delete {what} for good?", default=False, err=True):
-        err.print("Nothing deleted.")
-        raise typer.Exit(1)
-    with connect(url, token, data_dir) as client:
-        count = client.purge_dead_letters(targets)
-    out.print(f"Purged: {count}")
