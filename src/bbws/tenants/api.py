@@ -113,7 +113,7 @@ def get_tenant(tenantId: TenantId, request: Request, ctr: Ctr, authz: Authz) -> 
     responses={
         409: {"description": "Name taken or concurrent change"},
         412: {"description": "If-Match does not match"},
-        422: {"description": "Nothing to update, or tenant deprovisioned"},
+        422: {"description": "NOTHING_TO_UPDATE, or TENANT_DEPROVISIONED"},
     },
 )
 def update_tenant(

@@ -48,17 +48,17 @@ TEAM = TEAMS + "/{teamId}"
 
 CREATED: dict[int | str, dict[str, Any]] = {
     409: {"description": "The name is taken among the siblings"},
-    422: {"description": "The tenant is deprovisioned"},
+    422: {"description": "TENANT_DEPROVISIONED: the tenant is deprovisioned"},
 }
 UPDATED: dict[int | str, dict[str, Any]] = {
     409: {"description": "The name is taken, or the node changed meanwhile"},
     412: {"description": "If-Match does not match"},
-    422: {"description": "Nothing to update, or the tenant is deprovisioned"},
+    422: {"description": "NOTHING_TO_UPDATE, or TENANT_DEPROVISIONED"},
 }
 DELETED: dict[int | str, dict[str, Any]] = {
     409: {"description": "NODE_HAS_CHILDREN or NODE_HAS_ASSIGNMENTS: remove those first"},
     412: {"description": "If-Match does not match"},
-    422: {"description": "The tenant is deprovisioned"},
+    422: {"description": "TENANT_DEPROVISIONED: the tenant is deprovisioned"},
 }
 
 

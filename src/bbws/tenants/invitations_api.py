@@ -12,7 +12,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
+from bbws.core.authorizer import Authorizer
 from bbws.core.changes import Actor
+from bbws.core.container import Container
 from bbws.core.deps import ActorDep, Authz, Ctr, CurrentPrincipal, Pages
 from bbws.core.http import request_id_of
 from bbws.core.links import act, href, links
@@ -106,7 +108,10 @@ def _invitation_response(item: dict[str, Any], now: datetime, status_code: int =
     status_code=201,
     response_model=InvitationPublic,
     summary="Invite someone by email",
-    responses={404: {"description": "NODE_NOT_FOUND"}, 422: {"description": "The tenant is deprovisioned"}},
+    responses={
+        404: {"description": "NODE_NOT_FOUND"},
+        422: {"description": "TENANT_DEPROVISIONED: the tenant is deprovisioned"},
+    },
 )
 def create_invitation(
     tenantId: TenantId, body: InvitationCreate, ctr: Ctr, authz: Authz, actor: ActorDep
@@ -172,6 +177,17 @@ def get_invitation(
     return not_modified(request, item) or _invitation_response(item, ctr.clock.now())
 
 
+def _for_writing(
+    tenant_id: str, invitation_id: str, request: Request, ctr: Container, authz: Authorizer
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The tenant and the invitation a write acts on, once the caller may write and `If-Match` holds."""
+    authz.require("invitations:write", tenant_id=tenant_id)
+    tenant = service.get_tenant(store=ctr.store, tenant_id=tenant_id)
+    item = invitations.get_invitation(store=ctr.store, tenant_id=tenant_id, invitation_id=invitation_id)
+    check_if_match(request, item)
+    return tenant, item
+
+
 @router.delete(
     "/tenants/{tenantId}/invitations/{invitationId}",
     response_model=InvitationPublic,
@@ -179,17 +195,14 @@ def get_invitation(
     responses={
         409: {"description": "INVITATION_NOT_PENDING"},
         412: {"description": "If-Match does not match"},
-        422: {"description": "The tenant is deprovisioned"},
+        422: {"description": "TENANT_DEPROVISIONED: the tenant is deprovisioned"},
     },
 )
 def cancel_invitation(
     tenantId: TenantId, invitationId: InvitationId, request: Request, ctr: Ctr, authz: Authz, actor: ActorDep
 ) -> JSONResponse:
     """PENDING -> CANCELLED: the token stops working."""
-    authz.require("invitations:write", tenant_id=tenantId)
-    tenant = service.get_tenant(store=ctr.store, tenant_id=tenantId)
-    item = invitations.get_invitation(store=ctr.store, tenant_id=tenantId, invitation_id=invitationId)
-    check_if_match(request, item)
+    tenant, item = _for_writing(tenantId, invitationId, request, ctr, authz)
     cancelled = invitations.cancel_invitation(
         store=ctr.store, clock=ctr.clock, actor=actor, tenant=tenant, invitation=item
     )
@@ -203,17 +216,14 @@ def cancel_invitation(
     responses={
         409: {"description": "INVITATION_NOT_PENDING"},
         412: {"description": "If-Match does not match"},
-        422: {"description": "The tenant is deprovisioned"},
+        422: {"description": "TENANT_DEPROVISIONED: the tenant is deprovisioned"},
     },
 )
 def resend_invitation(
     tenantId: TenantId, invitationId: InvitationId, request: Request, ctr: Ctr, authz: Authz, actor: ActorDep
 ) -> JSONResponse:
     """A new email with a new token and a new expiry; the previous token stops working."""
-    authz.require("invitations:write", tenant_id=tenantId)
-    tenant = service.get_tenant(store=ctr.store, tenant_id=tenantId)
-    item = invitations.get_invitation(store=ctr.store, tenant_id=tenantId, invitation_id=invitationId)
-    check_if_match(request, item)
+    tenant, item = _for_writing(tenantId, invitationId, request, ctr, authz)
     resent = invitations.resend_invitation(
         store=ctr.store,
         clock=ctr.clock,

@@ -80,7 +80,7 @@ def _member_response(item: dict[str, Any], status_code: int = 200, **headers: st
         200: {"model": MemberPublic, "description": "The user's role on that node was replaced"},
         404: {"description": "USER_NOT_FOUND (no known user has that email: invite them) or NODE_NOT_FOUND"},
         409: {"description": "LAST_ADMIN (demoting the last tenant-level ADMIN) or a concurrent change"},
-        422: {"description": "TOO_MANY_ASSIGNMENTS, or the tenant is deprovisioned"},
+        422: {"description": "TOO_MANY_ASSIGNMENTS, or TENANT_DEPROVISIONED"},
     },
 )
 def assign_role(tenantId: TenantId, body: RoleAssign, ctr: Ctr, authz: Authz, actor: ActorDep) -> JSONResponse:
@@ -135,7 +135,7 @@ def get_user(tenantId: TenantId, userId: UserId, request: Request, ctr: Ctr, aut
     responses={
         409: {"description": "LAST_ADMIN, or a concurrent change"},
         412: {"description": "If-Match does not match"},
-        422: {"description": "The tenant is deprovisioned"},
+        422: {"description": "TENANT_DEPROVISIONED: the tenant is deprovisioned"},
     },
 )
 def remove_user(
