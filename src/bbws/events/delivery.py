@@ -69,13 +69,23 @@ def new_delivery(webhook: dict[str, Any], event: Event, now: datetime) -> dict[s
     delivery_id = new_id("dlv", now_ms=int(now.timestamp() * 1000))
     at = iso(now)
     return {
-        "pk": webhook["pk"], "sk": webhooks.delivery_sk(webhook["webhookId"], event.time, event.id),
-        "type": "delivery", "deliveryId": delivery_id, "webhookId": webhook["webhookId"],
-        "tenantId": webhook["tenantId"], "eventId": event.id, "eventType": event.type,
+        "pk": webhook["pk"],
+        "sk": webhooks.delivery_sk(webhook["webhookId"], event.time, event.id),
+        "type": "delivery",
+        "deliveryId": delivery_id,
+        "webhookId": webhook["webhookId"],
+        "tenantId": webhook["tenantId"],
+        "eventId": event.id,
+        "eventType": event.type,
         # The exact bytes every attempt sends (and signs), fixed once.
         "payload": json.dumps(event.envelope(), separators=(",", ":"), sort_keys=True),
-        "status": DeliveryStatus.PENDING.value, "attempts": [], "nextAttemptAt": at, "reason": None,
-        "createdAt": at, "completedAt": None, "version": 1,
+        "status": DeliveryStatus.PENDING.value,
+        "attempts": [],
+        "nextAttemptAt": at,
+        "reason": None,
+        "createdAt": at,
+        "completedAt": None,
+        "version": 1,
         "ttl": int((now + timedelta(days=KEEP_DAYS)).timestamp()),
         **webhooks.due_indexes(at, delivery_id),
     }
@@ -88,10 +98,16 @@ def _finished(delivery: dict[str, Any], status: DeliveryStatus, now: datetime, *
 
 def after_attempt(delivery: dict[str, Any], result: SendResult, now: datetime) -> dict[str, Any]:
     """The delivery once an attempt is recorded: done, given up, or due again on its own schedule."""
-    attempts = [*delivery["attempts"], {
-        "attempt": len(delivery["attempts"]) + 1, "time": iso(now), "statusCode": result.status_code,
-        "durationMs": result.duration_ms, "error": (result.error or "")[:ERROR_CHARS] or None,
-    }]
+    attempts = [
+        *delivery["attempts"],
+        {
+            "attempt": len(delivery["attempts"]) + 1,
+            "time": iso(now),
+            "statusCode": result.status_code,
+            "durationMs": result.duration_ms,
+            "error": (result.error or "")[:ERROR_CHARS] or None,
+        },
+    ]
     fields = {"attempts": attempts, "version": delivery["version"] + 1}
     if result.ok:
         return _finished(delivery, DeliveryStatus.SUCCEEDED, now, **fields)
@@ -102,8 +118,13 @@ def after_attempt(delivery: dict[str, Any], result: SendResult, now: datetime) -
         reason = f"No success within {RETRY_WINDOW.total_seconds() / 3600:.0f} h ({len(attempts)} attempts)."
         return _finished(delivery, DeliveryStatus.GIVEN_UP, now, reason=reason, **fields)
     at = iso(retry)
-    return {**delivery, **fields, "status": DeliveryStatus.FAILED.value, "nextAttemptAt": at,
-            **webhooks.due_indexes(at, delivery["deliveryId"])}
+    return {
+        **delivery,
+        **fields,
+        "status": DeliveryStatus.FAILED.value,
+        "nextAttemptAt": at,
+        **webhooks.due_indexes(at, delivery["deliveryId"]),
+    }
 
 
 def endpoint_health(
@@ -163,12 +184,18 @@ def fan_out_publisher(container: Any) -> Callable[[Sequence[Event]], None]:
 def queue_test_ping(*, store: ItemStore, clock: Clock, webhook: dict[str, Any]) -> dict[str, Any]:
     """A `bbws.webhook.test` delivery to this endpoint only, sent by the scheduler like any other."""
     if not webhook["enabled"]:
-        raise UnprocessableEntity("The webhook is disabled; re-enable it (PUT enabled: true) first.",
-                                  code="WEBHOOK_DISABLED")
+        raise UnprocessableEntity(
+            "The webhook is disabled; re-enable it (PUT enabled: true) first.", code="WEBHOOK_DISABLED"
+        )
     now = clock.now()
     wid = webhook["webhookId"]
-    event = Event(type=TEST_EVENT, tenant_id=webhook["tenantId"], subject=f"webhook/{wid}", time=iso(now),
-                  data={"webhookId": webhook["webhookId"], "message": "A test delivery from BBWS."})
+    event = Event(
+        type=TEST_EVENT,
+        tenant_id=webhook["tenantId"],
+        subject=f"webhook/{wid}",
+        time=iso(now),
+        data={"webhookId": webhook["webhookId"], "message": "A test delivery from BBWS."},
+    )
     item = new_delivery(webhook, event, now)
     _enqueue(store, item)
     return item
@@ -204,8 +231,9 @@ def deliver_due(container: Any, now: datetime | None = None, *, sender: Sender |
         if not hook["enabled"]:
             return delivery, None, f"The webhook endpoint is disabled: {hook.get('disabledReason')}"
         # Receivers compare the signed timestamp with their own clock, so it is the real time of sending.
-        headers = signature_headers(delivery["eventId"], delivery["payload"], webhooks.signing_secrets(hook, now),
-                                    datetime.now(UTC))
+        headers = signature_headers(
+            delivery["eventId"], delivery["payload"], webhooks.signing_secrets(hook, now), datetime.now(UTC)
+        )
         return delivery, send(hook["url"], delivery["payload"].encode(), headers), None
 
     with ThreadPoolExecutor(max_workers=min(PARALLEL, len(claimed)), thread_name_prefix="bbws-webhook") as pool:
@@ -217,8 +245,12 @@ def deliver_due(container: Any, now: datetime | None = None, *, sender: Sender |
 
 def _claim(store: ItemStore, delivery: dict[str, Any], now: datetime) -> dict[str, Any] | None:
     until = iso(now + LEASE)
-    claimed = {**delivery, "nextAttemptAt": until, "version": delivery["version"] + 1,
-               **webhooks.due_indexes(until, delivery["deliveryId"])}
+    claimed = {
+        **delivery,
+        "nextAttemptAt": until,
+        "version": delivery["version"] + 1,
+        **webhooks.due_indexes(until, delivery["deliveryId"]),
+    }
     try:
         store.put(claimed, condition=version_is(delivery["version"]))  # guards: two schedulers taking one delivery
     except ConditionFailed:
@@ -275,20 +307,23 @@ class HttpSender:
     ) -> None:
         self.allow_private, self.timeout = allow_private, timeout
         self.resolve = resolve or webhooks.resolve_host
-        # One client for every send: keep-alive to busy receivers, and the CA store is loaded once, not per send.
-        self._client = httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False,
-                                    verify=ssl.create_default_context())
+        # The CA store is loaded once, not per send. Connections are not pooled: an idle kept-alive connection to a
+        # receiver is state that can go stale between sends, and receivers are other people's servers.
+        self._tls = ssl.create_default_context()
 
     def __call__(self, url: str, body: bytes, headers: dict[str, str]) -> SendResult:
         started = time.monotonic()
         try:
             address = webhooks.destination_addresses(url, allow_private=self.allow_private, resolve=self.resolve)[0]
-            request = _pinned(self._client, url, address, body, headers)
-            response = self._client.send(request, stream=True)
-            try:
-                code, error = response.status_code, _error_of(response)
-            finally:
-                response.close()
+            with httpx.Client(
+                timeout=self.timeout, follow_redirects=False, trust_env=False, verify=self._tls
+            ) as client:
+                request = _pinned(client, url, address, body, headers)
+                response = client.send(request, stream=True)
+                try:
+                    code, error = response.status_code, _error_of(response)
+                finally:
+                    response.close()
         except ApiError as exc:
             return SendResult(None, _ms_since(started), f"Refused: {exc.detail}"[:ERROR_CHARS])
         except Exception as exc:  # timeouts, refused connections, TLS: recorded, retried
@@ -302,8 +337,13 @@ def _pinned(client: httpx.Client, url: str, address: str, body: bytes, headers: 
     host = f"[{address}]" if ":" in address else address
     netloc = f"{host}:{parts.port}" if parts.port else host
     target = urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, ""))
-    return client.build_request("POST", target, content=body, headers={**headers, "host": parts.netloc},
-                                extensions={"sni_hostname": parts.hostname or ""})
+    return client.build_request(
+        "POST",
+        target,
+        content=body,
+        headers={**headers, "host": parts.netloc},
+        extensions={"sni_hostname": parts.hostname or ""},
+    )
 
 
 def _error_of(response: httpx.Response) -> str | None:
