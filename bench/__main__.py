@@ -20,6 +20,7 @@ BENCHMARKS: dict[str, tuple[str, str]] = {
     "dynamo-calls": ("bench.dynamo_calls", "store calls per request on DynamoDB (moto server)"),
     "queue": ("bench.queue", "jobs/s through the SQLite queue + worker vs INSERT+DELETE; enqueue->handler latency"),
     "events": ("bench.events", "events/s through the relay + webhook dispatcher to a local receiver vs a bare sender"),
+    "instance-site": ("bench.instance_site", "WordPress site install vs a shell script; warm GETs vs plain php -S"),
 }
 
 

@@ -12,20 +12,44 @@ python3 -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' || {
   exit 1
 }
 
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
+
 packages=()
 python3 -c 'import venv, ensurepip' 2>/dev/null || packages+=(python3-venv)
+# The local runtime: PHP, MariaDB (the platform runs its own private server, never the system service) and
+# Debian's WordPress, which each instance's sites are built from.
+for pkg in php-cli php-mysql php-xml php-mbstring php-curl mariadb-server mariadb-client wordpress; do
+  installed "$pkg" || packages+=("$pkg")
+done
 if [[ $dev == 1 ]]; then
   command -v git >/dev/null || packages+=(git)
   command -v node >/dev/null || packages+=(nodejs)
   command -v npm >/dev/null || packages+=(npm)
 fi
-if ((${#packages[@]})); then
-  sudo=""
-  [[ $(id -u) -ne 0 ]] && sudo="sudo"
-  echo "Installing system packages: ${packages[*]}"
+sudo=""
+[[ $(id -u) -ne 0 ]] && sudo="sudo"
+apt_install() {
+  echo "Installing system packages: $*"
   export DEBIAN_FRONTEND=noninteractive
+  # Packages must not start system services (MariaDB, Apache) as they install: BBWS runs its own processes.
+  local policy=/usr/sbin/policy-rc.d
+  if [[ ! -e $policy ]]; then
+    trap "$sudo rm -f $policy" EXIT
+    printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null
+    $sudo chmod +x "$policy"
+  fi
   $sudo apt-get update -q
-  $sudo apt-get install -y -q --no-install-recommends "${packages[@]}"
+  $sudo apt-get install -y -q --no-install-recommends "$@"
+}
+if ((${#packages[@]})); then
+  apt_install "${packages[@]}"
+fi
+# Debian's wordpress package ships no theme; the default theme it recommends (twentytwentythree on Debian 12)
+# is what a new site shows. It must be there before the first site is built.
+if ! compgen -G "/usr/share/wordpress/wp-content/themes/*/style.css" >/dev/null; then
+  mapfile -t themes < <(apt-cache depends wordpress 2>/dev/null | sed -n 's/.*Recommends: \(wordpress-theme-[a-z0-9-]*\).*/\1/p')
+  ((${#themes[@]})) || themes=(wordpress-theme-twentytwentythree)
+  apt_install "${themes[@]}"
 fi
 
 [[ -x .venv/bin/python ]] || python3 -m venv .venv

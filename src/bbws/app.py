@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -23,6 +24,8 @@ from bbws.events.delivery import deliver_due, fan_out_publisher
 from bbws.jobs.runtime import WorkerThread, build_queue, build_worker
 from bbws.store.port import ItemStore
 from bbws.tenants.roles import assignment_loader
+
+log = logging.getLogger("bbws.app")
 
 API_DESCRIPTION = """Control plane for multi-tenant WordPress hosting.
 
@@ -104,6 +107,7 @@ def build_container(
 def create_app(settings: Settings | None = None, *, container: Container | None = None) -> FastAPI:
     from bbws.events.stream_api import router as event_stream_router
     from bbws.events.webhooks_api import router as webhooks_router
+    from bbws.instances.api import router as instances_router
     from bbws.jobs.api import router as operations_router
     from bbws.jobs.dlq_api import router as dlq_router
     from bbws.tenants.api import router as tenants_router
@@ -119,13 +123,15 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         """With `run_worker`, a worker thread runs beside the API for as long as the server does."""
         thread = None
-        if container.settings.run_worker:
+        if container.settings.run_worker:  # the process running jobs owns the runtime's processes
+            start_runtime(container)
             thread = WorkerThread(build_worker(container))
             container.wake = thread.worker.wakeup.set
             thread.start()
         yield
         if thread is not None:
             thread.stop()
+            stop_runtime(container)
 
     app = FastAPI(
         title="BBWS API",
@@ -146,6 +152,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
         webhooks_router,
         event_stream_router,
         dlq_router,
+        instances_router,
     ):
         app.include_router(router)
 
@@ -158,6 +165,26 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
         return {"status": "ok"}
 
     return app
+
+
+def start_runtime(container: Container) -> None:
+    """Bring back the instances that should be serving (reconcile desired vs actual)."""
+    from bbws.instances.runtime import reconcile
+
+    try:
+        counts = reconcile(container)
+    except Exception:  # the API must come up even when the runtime cannot (missing packages are reported)
+        log.exception("instances could not be reconciled")
+        return
+    if counts["started"] or counts["failed"]:
+        log.info("instances reconciled", extra=counts)
+
+
+def stop_runtime(container: Container) -> None:
+    """Stop the instances' processes this server started (their data stays; the next start brings them back)."""
+    driver = container.extras.get("runtime")
+    if driver is not None:
+        driver.shutdown()
 
 
 def admin_token_path(data_dir: Path) -> Path:

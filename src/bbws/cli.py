@@ -13,6 +13,7 @@ from rich.table import Table
 
 from bbws.cli_client import operations_app, tenants_app
 from bbws.cli_dlq import dlq_app
+from bbws.cli_instances import instances_app
 from bbws.core.settings import Settings
 
 app = typer.Typer(help="BBWS: control plane for multi-tenant WordPress hosting.", no_args_is_help=True)
@@ -25,6 +26,7 @@ app.add_typer(mail_app, name="mail")
 app.add_typer(tenants_app, name="tenants")
 app.add_typer(operations_app, name="operations")
 app.add_typer(dlq_app, name="dlq")
+app.add_typer(instances_app, name="instances")
 out = Console(soft_wrap=True)
 
 PLATFORM_ROLE_GROUPS = {"ADMIN": "platform-admin", "OPERATOR": "platform-operator", "VIEWER": "platform-viewer"}
@@ -96,6 +98,10 @@ def serve(
             out.print(token, soft_wrap=True, highlight=False)
         out.print(f"Admin token file: {admin_token_path(settings.data_dir)}")
         out.print("More tokens: bbws token create --sub alice --role ADMIN [--tenant ten_...]")
+    from bbws.instances.runtime import missing_for
+
+    for line in missing_for(settings):  # the API still serves; instance operations fail until this is installed
+        out.print(f"[yellow]Instances cannot run on this machine yet:[/yellow] {line}", soft_wrap=True)
     uvicorn.run(application, host=settings.host, port=settings.port, log_config=None, access_log=False)
 
 
@@ -105,13 +111,18 @@ def worker_command(
     concurrency: Annotated[int, typer.Option(min=1, max=32, help="Jobs to run at the same time.")] = 1,
 ) -> None:
     """Run job workers in the foreground (no API). SIGTERM or Ctrl-C stops them after the jobs in hand."""
-    from bbws.app import build_container
+    from bbws.app import build_container, start_runtime, stop_runtime
     from bbws.core import logs
     from bbws.jobs.worker_process import run_workers
 
     settings = settings_for(data_dir)
     logs.configure(settings.log_level)
-    run_workers(build_container(settings), concurrency=concurrency)
+    container = build_container(settings)
+    start_runtime(container)  # the process running jobs owns the instances' processes
+    try:
+        run_workers(container, concurrency=concurrency)
+    finally:
+        stop_runtime(container)
 
 
 @token_app.command("create")

@@ -31,7 +31,7 @@ SAMPLE_TIMEOUT = 60
 NODE = shutil.which("node")
 
 # Every sample exists in both languages and prints the same lines; all of them are run below.
-SAMPLES = ("tenant_lifecycle", "list_tenants", "safe_updates", "handle_errors", "team_access")
+SAMPLES = ("tenant_lifecycle", "list_tenants", "safe_updates", "handle_errors", "team_access", "provision_instance")
 # Samples that are servers: each is started on a free port, sent webhook deliveries, and stopped.
 RECEIVERS = ("webhook_receiver",)
 RECEIVER_TIMEOUT = 20
@@ -300,6 +300,25 @@ def signed_post(url: str, secret: str, body: str, *, sent: str | None = None, ag
     at = datetime.now(UTC) - timedelta(seconds=age)
     headers = signature_headers(payload["id"], body, [secret], at)
     return httpx.post(url, content=(sent or body).encode(), headers=headers, trust_env=False, timeout=10).status_code
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_provision_instance_sample_serves_real_wordpress_and_stops_it(language: str, server: Server) -> None:
+    lines = run_sample("provision_instance", language, server)
+
+    assert lines[0] == "create: INSTANCE_PROVISION COMPLETED - Instance is ACTIVE."
+    matching(lines, r"instance ins_[0-9a-z]{26} is ACTIVE with 2 workers")
+    url = matching(lines, r"GET (http://127\.0\.0\.1:\d+/): 200").group(1)
+    assert lines[3:] == [
+        "stop: INSTANCE_STOP COMPLETED - Instance is SUSPENDED.",
+        "stopped: SUSPENDED; GET the url: no answer",
+        "start: INSTANCE_START COMPLETED - Instance is ACTIVE.",
+        "started: ACTIVE; GET the url: 200",
+        "delete: INSTANCE_DELETE COMPLETED - Instance is DEPROVISIONED.",
+        "deleted: DEPROVISIONED",
+    ]
+    with pytest.raises(httpx.TransportError):  # deleted: nothing listens on its port any more
+        httpx.get(url, timeout=2, trust_env=False)
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

@@ -58,3 +58,10 @@ def test_events_go_through_the_dispatcher_to_a_verifying_receiver(capsys: pytest
     goals = events.run(sizes=events.SMOKE)  # raises when the receiver rejects a signature or misses an event
     assert len(goals) == 1 and goals[0].ratio > 0
     assert "(goal >= 0.5)" in capsys.readouterr().out
+
+
+def test_instance_site_installs_through_the_driver_and_raw(capsys: pytest.CaptureFixture[str]) -> None:
+    from bench import instance_site
+
+    goals = instance_site.run(sizes=instance_site.SMOKE)
+    assert goals and "ratio" in capsys.readouterr().out

@@ -164,6 +164,44 @@ class BbwsClient:
     def delete_tenant(self, tenant_id: str) -> dict[str, Any]:
         return self.lifecycle(tenant_id, "delete")
 
+    # -- instances
+    def create_instance(self, tenant_id: str, environment: str, **fields: Any) -> dict[str, Any]:
+        """Start provisioning; returns the Operation (`wait()` on it, then `get_instance`)."""
+        body = {"environment": environment, **{k: v for k, v in fields.items() if v is not None}}
+        return dict(self.request("POST", f"/tenants/{tenant_id}/instances", json=body))
+
+    def list_instances(self, tenant_id: str) -> list[dict[str, Any]]:
+        return list(self.request("GET", f"/tenants/{tenant_id}/instances")["items"])
+
+    def get_instance(self, tenant_id: str, instance_id: str) -> dict[str, Any]:
+        return dict(self.request("GET", f"/tenants/{tenant_id}/instances/{instance_id}"))
+
+    def find_instance(self, tenant_id: str, environment: str) -> dict[str, Any] | None:
+        """The tenant's instance in one environment, if it has one."""
+        return next((i for i in self.list_instances(tenant_id) if i["environment"] == environment), None)
+
+    def instance_status(self, tenant_id: str, instance_id: str) -> dict[str, Any]:
+        return dict(self.request("GET", f"/tenants/{tenant_id}/instances/{instance_id}/status"))
+
+    def update_instance(self, tenant_id: str, instance_id: str, **fields: Any) -> dict[str, Any]:
+        body = {k: v for k, v in fields.items() if v is not None}
+        return dict(self.request("PUT", f"/tenants/{tenant_id}/instances/{instance_id}", json=body))
+
+    def stop_instance(self, tenant_id: str, instance_id: str) -> dict[str, Any]:
+        path = f"/tenants/{tenant_id}/instances/{instance_id}/status"
+        return dict(self.request("PUT", path, json={"action": "stop"}))
+
+    def start_instance(self, tenant_id: str, instance_id: str) -> dict[str, Any]:
+        path = f"/tenants/{tenant_id}/instances/{instance_id}/status"
+        return dict(self.request("PUT", path, json={"action": "start"}))
+
+    def scale_instance(self, tenant_id: str, instance_id: str, desired_count: int) -> dict[str, Any]:
+        path = f"/tenants/{tenant_id}/instances/{instance_id}/size"
+        return dict(self.request("PUT", path, json={"desiredCount": desired_count}))
+
+    def delete_instance(self, tenant_id: str, instance_id: str) -> dict[str, Any]:
+        return dict(self.request("DELETE", f"/tenants/{tenant_id}/instances/{instance_id}"))
+
     # -- operations
     def get_operation(self, operation_id: str) -> dict[str, Any]:
         return dict(self.request("GET", f"/operations/{operation_id}"))

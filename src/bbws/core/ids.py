@@ -21,6 +21,7 @@ PREFIXES = {
     "audit": "aud",
     "user": "usr",
     "request": "req",
+    "instance": "ins",
 }
 
 

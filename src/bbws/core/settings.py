@@ -55,6 +55,18 @@ class Settings(BaseSettings):
     webhooks_allow_loopback: bool = False
     log_level: str = "INFO"
 
+    # Instances: which runtime driver runs WordPress. `local`: a private MariaDB and PHP workers on this machine;
+    # `gitops`: Terraform committed to `gitops_repo`, with ECS events settling the state.
+    runtime: Literal["local", "gitops"] = "local"
+    instance_ports: str = Field(default="20000-29999", pattern=r"^\d{2,5}-\d{2,5}$")  # one loopback port each
+    mariadb_port: int | None = Field(default=None, ge=1024, le=65535)  # the private MariaDB; None: a free port
+    wordpress_source: Path = Path("/usr/share/wordpress")  # Debian's `wordpress` package
+    # With a domain, sites also answer by host name (`{path}.{environment}.{tenant}.{domain}`) besides their path.
+    instance_domain: str | None = None
+    gitops_repo: Path | None = None  # a git work tree; the driver commits `tenants/{env}/{tenantId}/main.tf` there
+    gitops_push: bool = False  # push each commit to the work tree's upstream
+    aws_account_id: str = Field(default="000000000000", pattern=r"^\d{12}$")
+
     @model_validator(mode="after")
     def _refuse_default_secrets_outside_local(self) -> Settings:
         if self.mode == "aws":
@@ -67,6 +79,11 @@ class Settings(BaseSettings):
             if self.event_bus is None:
                 self.event_bus = f"bbws-events-{self.environment}"
         return self
+
+    @property
+    def port_range(self) -> range:
+        low, high = (int(x) for x in self.instance_ports.split("-"))
+        return range(low, high + 1)
 
     @property
     def sqlite_path(self) -> Path:

@@ -23,7 +23,8 @@ class OperationStatus(StrEnum):
     CANCELLED = "CANCELLED"
 
 
-# resourceType -> what undoing a queued operation's hold on its resource takes (e.g. a tenant's pending mark).
+# resourceType -> what undoing an unfinished operation's hold on its resource takes (e.g. a tenant's pending mark).
+# Called with the operation as it ends (CANCELLED, or FAILED by the worker or the dead-letter reaper), in its changeset.
 RELEASE_HOOKS: dict[str, Callable[[Changes, ItemStore, dict[str, Any]], None]] = {}
 
 FINISHED = frozenset({OperationStatus.COMPLETED, OperationStatus.FAILED, OperationStatus.CANCELLED})
@@ -132,9 +133,24 @@ def accepted(operation: dict[str, Any], *, wake: Callable[[], None]) -> JSONResp
     )
 
 
+def release(changes: Changes, store: ItemStore, ended: dict[str, Any]) -> dict[str, Any]:
+    """Let the operation's resource go (its RELEASE_HOOK) in the same changeset; returns the operation."""
+    hook = RELEASE_HOOKS.get(ended["resourceType"])
+    if hook is not None:
+        hook(changes, store, ended)
+    return ended
+
+
+# resourceType -> the path of that resource under its tenant
+RESOURCE_PATHS: dict[str, str] = {"instance": "instances"}
+
+
 def _resource_href(item: dict[str, Any]) -> str | None:
-    if item.get("resourceType") == "tenant":
+    kind = item.get("resourceType")
+    if kind == "tenant":
         return href("tenants", item["resourceId"])
+    if kind in RESOURCE_PATHS:
+        return href("tenants", item["tenantId"], RESOURCE_PATHS[kind], item["resourceId"])
     return None
 
 
@@ -188,10 +204,7 @@ def cancel_operation(*, store: ItemStore, changes: Changes, operation: dict[str,
             code="OPERATION_NOT_CANCELLABLE",
             currentStatus=operation["status"],
         )
-    cancelled = mark_cancelled(operation, changes)
-    hook = RELEASE_HOOKS.get(operation["resourceType"])
-    if hook is not None:
-        hook(changes, store, operation)
+    cancelled = release(changes, store, mark_cancelled(operation, changes))
     try:
         changes.commit(store)
     except ConditionFailed as exc:

@@ -49,6 +49,7 @@ class DeadLetterReaper:
                           now=self.container.clock.now())
         error = {"type": "about:blank", "title": "Job dead-lettered", "status": 500, "code": "JOB_DEAD_LETTERED",
                  "detail": reason or "The job was not acknowledged by any worker."}
-        ops.mark_failed(op, changes, error=error, message="Failed: the job is in the dead-letter queue.")
+        failed = ops.mark_failed(op, changes, error=error, message="Failed: the job is in the dead-letter queue.")
+        ops.release(changes, self.container.store, failed)
         changes.commit(self.container.store)
         return 1

@@ -147,7 +147,12 @@ class Worker:
         if op is not None:
             message = "Failed after retries; the job is in the dead-letter queue." if dead else "Failed."
             fresh = self._op(op["operationId"]) or op
-            self._write(lambda ch: ops.mark_failed(fresh, ch, error=error, message=message), actor)
+            store = self.container.store
+
+            def fail(ch: Changes) -> dict[str, Any]:
+                return ops.release(ch, store, ops.mark_failed(fresh, ch, error=error, message=message))
+
+            self._write(fail, actor)
         detail = str(error["detail"])
         if dead:
             log.error("job dead-lettered", extra={"job": job.name, "error": detail})

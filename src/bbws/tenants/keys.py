@@ -120,3 +120,16 @@ def invitation_indexes(token_hash: str, invitation_id: str) -> dict[str, str]:
 def user_tenants_index(user_id: str) -> str:
     """GSI1 partition of a user's member items (see `member_indexes`)."""
     return member_indexes(user_id, "")["GSI1PK"]
+
+
+INSTANCE_PREFIX = "INSTANCE#"
+ALL_INSTANCES = "INSTANCES"  # GSI1: every instance of the platform (what `bbws serve` reconciles on start)
+
+
+def instance_sk(environment: str) -> str:
+    """One instance per tenant and environment: the key itself enforces it."""
+    return f"{INSTANCE_PREFIX}{environment}"
+
+
+def instance_indexes(tenant_id: str, environment: str) -> dict[str, str]:
+    return {"GSI1PK": ALL_INSTANCES, "GSI1SK": f"{tenant_id}#{environment}"}

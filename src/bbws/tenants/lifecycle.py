@@ -7,6 +7,7 @@ The job handler applies the transition once: a redelivered job finds `lastOperat
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from bbws.core.changes import Actor, Changes
@@ -23,6 +24,13 @@ from bbws.tenants.service import get_tenant, moved_to
 
 JOB = "TenantLifecycle"
 OPERATION_TYPES = {a: f"TENANT_{a.value.upper()}" for a in LifecycleAction}
+# What other contexts add to a lifecycle action (instances stop on park, start on unpark, go on delete):
+# a precheck may refuse the request (409/422) before anything is queued; a cascade adds its writes (their own
+# operations and jobs) to the changeset that moves the tenant, so both happen or neither does.
+Precheck = Callable[[ItemStore, dict[str, Any], LifecycleAction], None]
+Cascade = Callable[[Changes, ItemStore, dict[str, Any], LifecycleAction], None]
+PRECHECKS: list[Precheck] = []
+CASCADES: list[Cascade] = []
 EVENT_ACTIONS = {
     LifecycleAction.SUSPEND: "tenant.suspended",
     LifecycleAction.RESUME: "tenant.resumed",
@@ -44,6 +52,8 @@ def request_lifecycle(
 ) -> dict[str, Any]:
     """Check the action against the tenant's state now, then queue it; returns the PENDING Operation."""
     target_of(action, TenantStatus(tenant["status"]))
+    for precheck in PRECHECKS:
+        precheck(store, tenant, action)
     if tenant.get("pendingOperationId"):
         raise Conflict(
             f"Operation {tenant['pendingOperationId']} is still running on this tenant; wait for it or cancel it.",
@@ -102,12 +112,14 @@ def apply_lifecycle(
         moved = moved_to(moved, TenantStatus.ACTIVE, changes, reason=None, action="tenant.activated")
     final = {**moved, "pendingOperationId": None, "lastOperationId": operation_id, "version": tenant["version"] + 1}
     changes.put(final, version_is(tenant["version"]))  # guards: nothing else moved the tenant meanwhile
+    for cascade in CASCADES:
+        cascade(changes, store, final, action)
     changes.commit(store)
     return _result(final)
 
 
 def release(changes: Changes, store: ItemStore, operation: dict[str, Any]) -> None:
-    """A cancelled operation no longer blocks its tenant."""
+    """An operation that ended without applying (cancelled, failed) no longer blocks its tenant."""
     tenant = store.get(keys.tenant_pk(operation["tenantId"]), keys.TENANT_SK)
     if tenant and tenant.get("pendingOperationId") == operation["operationId"]:
         changes.put(

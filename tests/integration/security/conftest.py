@@ -5,8 +5,11 @@ from pathlib import Path
 import pytest
 
 from tests.support.api import ApiHarness
+from tests.support.fake_driver import FakeDriver
 
 
 @pytest.fixture
 def api(tmp_path: Path) -> ApiHarness:
-    return ApiHarness(tmp_path / "data")
+    harness = ApiHarness(tmp_path / "data")
+    harness.container.extras["runtime"] = FakeDriver()  # isolation is about the API; runtimes have their own tests
+    return harness

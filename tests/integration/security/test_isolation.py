@@ -54,6 +54,12 @@ VALID_BODIES: dict[tuple[str, str], dict[str, Any] | None] = {
     ("DELETE", "/v1.0/tenants/{tenantId}/webhooks/{webhookId}"): NO_BODY,
     ("POST", "/v1.0/tenants/{tenantId}/webhooks/{webhookId}/rotate-secret"): NO_BODY,
     ("POST", "/v1.0/tenants/{tenantId}/webhooks/{webhookId}/test"): NO_BODY,
+    # instances
+    ("POST", "/v1.0/tenants/{tenantId}/instances"): {"environment": "sit"},
+    ("PUT", "/v1.0/tenants/{tenantId}/instances/{instanceId}"): {"desiredCount": 3},
+    ("DELETE", "/v1.0/tenants/{tenantId}/instances/{instanceId}"): NO_BODY,
+    ("PUT", "/v1.0/tenants/{tenantId}/instances/{instanceId}/status"): {"action": "stop"},
+    ("PUT", "/v1.0/tenants/{tenantId}/instances/{instanceId}/size"): {"desiredCount": 2},
 }
 
 # How B gets real children, when the routes exist: (path template, body, id fields to keep from the answer).
@@ -66,6 +72,7 @@ SEED_PLAN: list[tuple[str, dict[str, Any], tuple[str, ...]]] = [
     # a public address literal (no DNS); its filter matches nothing these tests emit, so nothing is sent to it
     ("/v1.0/tenants/{tenantId}/webhooks", {"url": "https://93.184.215.14/b", "eventTypes": ["bbws.site.created"]},
      ("webhookId",)),
+    ("/v1.0/tenants/{tenantId}/instances", {"environment": "dev"}, ("instanceId",)),
 ]
 
 # Path parameters that name something prefixed; anything else (a user id is a token `sub`) gets a random word.
@@ -121,13 +128,16 @@ def seed(api: ApiHarness) -> World:
     world = World(a=api.create_tenant()["tenantId"], b=api.create_tenant()["tenantId"])
     existing = {(m, p) for m, p in tenant_routes(api)}
     admin = api.admin()
+    api.run_jobs()  # onboarding: B is ACTIVE before it gets children
     for template, body, wanted in SEED_PLAN:
         if ("POST", template) not in existing or any(n not in world.ids for n in PARAM.findall(template)[1:]):
             continue
         r = api.client.post(fill(template, world, world.b), json={**body}, headers=admin)
-        assert r.status_code in (200, 201), (template, r.status_code, r.text)
+        assert r.status_code in (200, 201, 202), (template, r.status_code, r.text)
+        if r.status_code == 202:  # long work: the Operation names what it makes
+            api.run_jobs()
         for name in wanted:
-            world.ids[name] = r.json().get(name) or r.json()["nodeId"]
+            world.ids[name] = r.json().get(name) or r.json().get("resourceId") or r.json()["nodeId"]
     parked = api.client.post(f"/v1.0/tenants/{world.b}/lifecycle/park", json=REASON, headers=admin)
     assert parked.status_code == 202, parked.text
     world.b_operation = world.ids["operationId"] = parked.json()["operationId"]

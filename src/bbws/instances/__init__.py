@@ -1,0 +1,1 @@
+"""Instances: the WordPress runtime of one tenant in one environment (LLD 2.7)."""

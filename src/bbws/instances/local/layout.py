@@ -1,0 +1,113 @@
+"""The files of one local instance: `www/` (a folder per site), `run/`, `logs/`, `mail/`, its state and sites.json."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bbws.instances.local import naming
+
+MAINTENANCE_FLAG = ".bbws-maintenance"
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    temp = path.with_name(f".{path.name}.tmp")
+    temp.write_text(json.dumps(data, indent=2, sort_keys=True))
+    os.replace(temp, path)
+
+
+@dataclass(frozen=True)
+class InstanceFiles:
+    root: Path
+
+    @property
+    def www(self) -> Path:
+        return self.root / "www"
+
+    @property
+    def run(self) -> Path:
+        return self.root / "run"
+
+    @property
+    def logs(self) -> Path:
+        return self.root / "logs"
+
+    @property
+    def mail(self) -> Path:
+        return self.root / "mail"
+
+    @property
+    def state_file(self) -> Path:
+        return self.root / "instance.json"
+
+    @property
+    def sites_file(self) -> Path:
+        return self.root / "sites.json"
+
+    @property
+    def pid_file(self) -> Path:
+        return self.run / "php.pid"
+
+    def site_dir(self, path: str) -> Path:
+        return self.www / naming.site_path(path)
+
+    def mail_log(self, key: str) -> Path:
+        return self.mail / f"{naming.site_key(key)}.jsonl"
+
+    def create(self) -> None:
+        for folder in (self.www, self.run, self.logs, self.mail):
+            folder.mkdir(parents=True, exist_ok=True)
+        self.root.chmod(0o700)  # wp-config files below hold database passwords
+        if not self.sites_file.exists():
+            self.write_sites({})
+
+    # -- state: what provision recorded (port, versions, size, settings) -----------------------------------
+    def read_state(self) -> dict[str, Any]:
+        return _read_json(self.state_file)
+
+    def write_state(self, state: dict[str, Any]) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        _write_json(self.state_file, state)
+
+    # -- sites.json: the registry of this instance's sites (read by the router's status page too) ------------
+    def read_sites(self) -> dict[str, dict[str, Any]]:
+        sites = _read_json(self.sites_file).get("sites", {})
+        return sites if isinstance(sites, dict) else {}
+
+    def write_sites(self, sites: dict[str, dict[str, Any]]) -> None:
+        _write_json(self.sites_file, {"sites": sites})
+
+    def read_pid(self) -> int | None:
+        try:
+            return int(self.pid_file.read_text().strip())
+        except (OSError, ValueError):
+            return None
+
+    def write_pid(self, pid: int | None) -> None:
+        if pid is None:
+            self.pid_file.unlink(missing_ok=True)
+        else:
+            self.pid_file.write_text(str(pid))
+
+
+def recorded_ports(instances_dir: Path, *, besides: Path | None = None) -> set[int]:
+    """Ports recorded by the instances under `instances_dir` (all but `besides`)."""
+    ports = set()
+    if instances_dir.is_dir():
+        for entry in instances_dir.iterdir():
+            if entry != besides:
+                port = _read_json(entry / "instance.json").get("port")
+                if isinstance(port, int):
+                    ports.add(port)
+    return ports

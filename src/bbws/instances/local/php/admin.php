@@ -1,0 +1,159 @@
+<?php
+// Administration commands run inside one site as its first administrator; stdin {dir, url, command, args},
+// stdout the command's JSON answer (or {"error", "code"} with exit status 2).
+require __DIR__ . '/lib.php';
+$input = bbws_prepare();
+require $input['dir'] . '/wp-load.php';
+require_once ABSPATH . 'wp-admin/includes/admin.php';
+
+$args = is_array($input['args'] ?? null) ? $input['args'] : [];
+$admins = get_users(['role' => 'administrator', 'number' => 1, 'orderby' => 'ID', 'order' => 'ASC']);
+if ($admins) {
+    wp_set_current_user($admins[0]->ID);
+}
+// Loopback checks (site health) must not hold the script long when the instance is stopped.
+add_filter('http_request_timeout', fn () => 3);
+
+function bbws_arg(array $args, string $name): string
+{
+    if (!isset($args[$name]) || !is_string($args[$name]) || $args[$name] === '') {
+        bbws_fail("argument '$name' is required", 'BAD_INPUT');
+    }
+    return $args[$name];
+}
+
+function bbws_plugin_file(string $wanted): string
+{
+    foreach (array_keys(get_plugins()) as $file) {
+        $slug = dirname($file) === '.' ? basename($file, '.php') : dirname($file);
+        if ($file === $wanted || $slug === $wanted) {
+            return $file;
+        }
+    }
+    bbws_fail("no plugin $wanted in this site", 'PLUGIN_NOT_FOUND');
+    return '';
+}
+
+function bbws_plugin(string $file): array
+{
+    $data = get_plugins()[$file];
+    $slug = dirname($file) === '.' ? basename($file, '.php') : dirname($file);
+    return ['plugin' => $file, 'slug' => $slug, 'name' => $data['Name'], 'version' => $data['Version'],
+            'active' => is_plugin_active($file)];
+}
+
+function bbws_check($result): void
+{
+    if (is_wp_error($result)) {
+        bbws_fail(wp_strip_all_tags($result->get_error_message()), strtoupper($result->get_error_code() ?: 'ERROR'));
+    }
+}
+
+function bbws_health(): array
+{
+    global $wpdb;
+    require_once ABSPATH . 'wp-admin/includes/class-wp-site-health.php';
+    $health = WP_Site_Health::get_instance();
+    $results = [];
+    // Only the direct tests: the async ones call wordpress.org or loop back through the web server.
+    foreach (WP_Site_Health::get_tests()['direct'] as $name => $test) {
+        $result = null;
+        if (is_string($test['test']) && method_exists($health, 'get_test_' . $test['test'])) {
+            $result = $health->{'get_test_' . $test['test']}();
+        } elseif (is_callable($test['test'])) {
+            $result = call_user_func($test['test']);
+        }
+        if (is_array($result) && !empty($result['status'])) {
+            $results[] = ['test' => $name, 'status' => $result['status'],
+                          'label' => wp_strip_all_tags((string) $result['label'])];
+        }
+    }
+    $counts = array_count_values(array_column($results, 'status'));
+    return [
+        'wordpress' => get_bloginfo('version'),
+        'php' => PHP_VERSION,
+        'database' => $wpdb->get_var('SELECT VERSION()'),
+        'status' => isset($counts['critical']) ? 'critical' : (isset($counts['recommended']) ? 'recommended' : 'good'),
+        'counts' => (object) $counts,
+        'tests' => $results,
+    ];
+}
+
+switch ((string) ($input['command'] ?? '')) {
+    case 'plugins':
+        bbws_answer(array_map('bbws_plugin', array_keys(get_plugins())));
+    case 'activate-plugin':
+        $file = bbws_plugin_file(bbws_arg($args, 'plugin'));
+        bbws_check(activate_plugin($file, '', false, false));
+        bbws_answer(bbws_plugin($file));
+    case 'deactivate-plugin':
+        $file = bbws_plugin_file(bbws_arg($args, 'plugin'));
+        deactivate_plugins($file, false, false);
+        bbws_answer(bbws_plugin($file));
+    case 'themes':
+        $active = get_stylesheet();
+        $themes = [];
+        foreach (wp_get_themes() as $stylesheet => $theme) {
+            $themes[] = ['theme' => $stylesheet, 'name' => $theme->get('Name'), 'version' => $theme->get('Version'),
+                         'active' => $stylesheet === $active];
+        }
+        bbws_answer($themes);
+    case 'switch-theme':
+        $theme = wp_get_theme(bbws_arg($args, 'theme'));
+        if (!$theme->exists()) {
+            bbws_fail('no theme ' . $args['theme'] . ' in this site', 'THEME_NOT_FOUND');
+        }
+        switch_theme($theme->get_stylesheet());
+        bbws_answer(['theme' => get_stylesheet()]);
+    case 'get-option':
+        bbws_answer(['name' => $args['name'] ?? '', 'value' => get_option(bbws_arg($args, 'name'), null)]);
+    case 'update-option':
+        $name = bbws_arg($args, 'name');
+        bbws_answer(['name' => $name, 'updated' => update_option($name, $args['value'] ?? null)]);
+    case 'health':
+        bbws_answer(bbws_health());
+    case 'create-app-password':
+        $user = isset($args['user']) ? get_user_by('login', (string) $args['user']) : wp_get_current_user();
+        if (!$user || !$user->exists()) {
+            bbws_fail('no such user', 'USER_NOT_FOUND');
+        }
+        $made = WP_Application_Passwords::create_new_application_password($user->ID,
+            ['name' => (string) ($args['name'] ?? 'bbws')]);
+        bbws_check($made);
+        bbws_answer(['user' => $user->user_login, 'password' => $made[0], 'uuid' => $made[1]['uuid']]);
+    case 'posts-count':
+        $counts = (array) wp_count_posts((string) ($args['type'] ?? 'post'));
+        bbws_answer(['counts' => array_map('intval', $counts), 'publish' => (int) ($counts['publish'] ?? 0)]);
+    case 'create-post':
+        $id = wp_insert_post(['post_title' => bbws_arg($args, 'title'), 'post_content' => (string) ($args['content'] ?? ''),
+                              'post_status' => (string) ($args['status'] ?? 'publish'),
+                              'post_type' => (string) ($args['type'] ?? 'post')], true);
+        bbws_check($id);
+        bbws_answer(['id' => $id, 'link' => get_permalink($id)]);
+    case 'rotate-credentials':
+        // After a copy: application passwords and login sessions of the source must not open the copy.
+        $users = get_users(['fields' => 'ID']);
+        foreach ($users as $id) {
+            delete_user_meta((int) $id, '_application_passwords');
+        }
+        WP_Session_Tokens::destroy_all_for_all_users();
+        bbws_answer(['users' => count($users)]);
+    case 'reset-admin':
+        $login = bbws_arg($args, 'user');
+        $password = bbws_arg($args, 'password');
+        $user = get_user_by('login', $login);
+        if ($user) {
+            wp_set_password($password, $user->ID);
+            $user->set_role('administrator');
+        } else {
+            bbws_check(wp_insert_user(['user_login' => $login, 'user_pass' => $password, 'role' => 'administrator',
+                                       'user_email' => bbws_arg($args, 'email')]));
+        }
+        bbws_answer(['user' => $login]);
+    case 'upgrade-db':
+        require_once ABSPATH . 'wp-admin/includes/upgrade.php';
+        wp_upgrade();
+        bbws_answer(['dbVersion' => (int) get_option('db_version'), 'wordpress' => get_bloginfo('version')]);
+    default:
+        bbws_fail('unknown command ' . ($input['command'] ?? ''), 'UNKNOWN_COMMAND');
+}

@@ -1,0 +1,213 @@
+"""Site operations of the local runtime: install, delete, export/import, search-replace and admin commands."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tarfile
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bbws.instances.driver import DriverError, SiteInfo, SiteSpec
+from bbws.instances.local import config, naming, wordpress
+from bbws.instances.local.layout import InstanceFiles
+from bbws.instances.local.mariadb import MariaDB
+from bbws.instances.local.wordpress import CoreTemplates
+
+ADMIN_COMMANDS = frozenset({
+    "plugins", "activate-plugin", "deactivate-plugin", "themes", "switch-theme", "get-option", "update-option",
+    "health", "create-app-password", "posts-count", "create-post", "rotate-credentials", "reset-admin", "upgrade-db",
+})
+ARCHIVE_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class Place:
+    """The instance a site operation works in."""
+
+    files: InstanceFiles
+    port: int
+    php: str  # the PHP binary of the instance
+    wordpress_version: str
+
+    def url(self, path: str) -> str:
+        return naming.site_url(self.port, path)
+
+
+class Sites:
+    def __init__(self, *, db: MariaDB, cores: CoreTemplates) -> None:
+        self.db = db
+        self.cores = cores
+
+    # -- registry ----------------------------------------------------------------------------------------
+    def _claim(self, place: Place, key: str, path: str, title: str) -> dict[str, Any]:
+        """Record the site as being made (or return its entry); refuses a path or database owned elsewhere."""
+        sites = place.files.read_sites()
+        entry = sites.get(key)
+        if entry is not None and entry["path"] != path:
+            raise DriverError(f"site {key} already exists at /{entry['path']}/", code="CONFLICT")
+        if any(other != key and each["path"] == path for other, each in sites.items()):
+            raise DriverError(f"the path /{path}/ is taken by another site of this instance", code="CONFLICT")
+        if entry is None:
+            if self.db.database_exists(naming.database_name(key)):
+                raise DriverError(f"database {naming.database_name(key)} belongs to another instance", code="CONFLICT")
+            entry = {"path": path, "title": title, "status": "installing", "createdAt": int(time.time())}
+            sites[key] = entry
+            place.files.write_sites(sites)
+        return entry
+
+    def _settle(self, place: Place, key: str, **fields: Any) -> None:
+        sites = place.files.read_sites()
+        sites[key] = {**sites[key], **fields}
+        place.files.write_sites(sites)
+
+    def _ready(self, place: Place, key: str) -> dict[str, Any]:
+        entry = place.files.read_sites().get(naming.site_key(key))
+        if entry is None or entry.get("status") != "ready":
+            raise DriverError(f"no site {key} in this instance", code="NOT_FOUND")
+        return entry
+
+    def _info(self, place: Place, key: str, entry: dict[str, Any], password: str | None = None) -> SiteInfo:
+        database = naming.database_name(key)
+        return SiteInfo(url=place.url(entry["path"]) + "/", path=entry["path"], database=database,
+                        database_user=database, files_path=str(place.files.site_dir(entry["path"])),
+                        admin_user=entry.get("adminUser", "admin"), admin_password=password)
+
+    def _write_config(self, place: Place, key: str, path: str, secret: str) -> None:
+        database = naming.database_name(key)
+        settings = config.SiteConfig(database=database, user=database, password=secret, socket=str(self.db.socket),
+                                     url=place.url(path), mail_log=str(place.files.mail_log(key)), key=key)
+        wordpress.write_config(place.files.site_dir(path), settings)
+
+    def _script(self, place: Place, path: str, script: str, **payload: Any) -> Any:
+        return wordpress.run_script(place.php, script, {"dir": str(place.files.site_dir(path)),
+                                                        "url": place.url(path), **payload})
+
+    # -- operations --------------------------------------------------------------------------------------
+    def install(self, place: Place, site: SiteSpec) -> SiteInfo:
+        key, path = naming.site_key(site.key), naming.site_path(site.path)
+        entry = self._claim(place, key, path, site.title)
+        password = site.admin_password or config.password()
+        if entry["status"] == "ready":  # a retried install: hand back working credentials
+            self._script(place, path, "admin.php", command="reset-admin",
+                         args={"user": entry.get("adminUser", site.admin_user), "password": password,
+                               "email": site.admin_email})
+            return self._info(place, key, entry, password)
+        secret = config.password()
+        self.db.create_site_database(naming.database_name(key), secret)
+        wordpress.new_site_files(self.cores.ensure(place.wordpress_version), place.files.site_dir(path))
+        self._write_config(place, key, path, secret)
+        self._script(place, path, "install.php", title=site.title, admin_user=site.admin_user,
+                     admin_email=site.admin_email, admin_password=password, tagline=site.tagline)
+        self._settle(place, key, status="ready", adminUser=site.admin_user, wordpressVersion=place.wordpress_version)
+        return self._info(place, key, place.files.read_sites()[key], password)
+
+    def delete(self, place: Place, key: str) -> None:
+        key = naming.site_key(key)
+        entry = place.files.read_sites().get(key)
+        if entry is None:
+            return
+        self._settle(place, key, status="deleting")
+        self.db.drop_site_database(naming.database_name(key))
+        shutil.rmtree(place.files.site_dir(entry["path"]), ignore_errors=True)
+        place.files.mail_log(key).unlink(missing_ok=True)
+        sites = place.files.read_sites()
+        sites.pop(key, None)
+        place.files.write_sites(sites)
+
+    def info(self, place: Place, key: str) -> SiteInfo | None:
+        entry = place.files.read_sites().get(naming.site_key(key))
+        return self._info(place, key, entry) if entry and entry.get("status") == "ready" else None
+
+    def export(self, place: Place, key: str, archive: Path) -> Path:
+        entry = self._ready(place, key)
+        site_dir = place.files.site_dir(entry["path"])
+        archive.parent.mkdir(parents=True, exist_ok=True)
+        partial = archive.with_name(archive.name + ".partial")
+        with tempfile.TemporaryDirectory(dir=place.files.run) as work:
+            dump = Path(work) / "database.sql"
+            self.db.dump(naming.database_name(key), dump)
+            manifest = {"format": ARCHIVE_FORMAT, "key": key, "path": entry["path"], "title": entry.get("title"),
+                        "url": place.url(entry["path"]), "wordpressVersion": entry.get("wordpressVersion"),
+                        "tablePrefix": "wp_", "exportedAt": int(time.time())}
+            (Path(work) / "manifest.json").write_text(json.dumps(manifest, indent=2))
+            with tarfile.open(partial, "w:gz", compresslevel=6) as tar:
+                tar.add(Path(work) / "manifest.json", arcname="manifest.json")
+                tar.add(dump, arcname="database.sql")
+                tar.add(site_dir / "wp-content", arcname="wp-content")
+        partial.replace(archive)
+        return archive
+
+    def import_(self, place: Place, site: SiteSpec, archive: Path) -> SiteInfo:
+        key, path = naming.site_key(site.key), naming.site_path(site.path)
+        with tempfile.TemporaryDirectory(dir=place.files.run) as work:
+            manifest = _unpack(archive, Path(work))
+            self._claim(place, key, path, site.title)
+            self._settle(place, key, status="installing")
+            database, secret = naming.database_name(key), config.password()
+            self.db.recreate_database(database)
+            self.db.create_site_database(database, secret)
+            self.db.load(database, Path(work) / "database.sql")
+            wordpress.new_site_files(self.cores.ensure(place.wordpress_version), place.files.site_dir(path),
+                                     wp_content=Path(work) / "wp-content")
+        self._write_config(place, key, path, secret)  # fresh database password and salts
+        old, new = str(manifest["url"]).rstrip("/"), place.url(path)
+        if old != new:  # block content keeps URLs JSON-escaped too (http:\/\/...)
+            pairs = [[old, new], [old.replace("/", "\\/"), new.replace("/", "\\/")]]
+            self._script(place, path, "search-replace.php", pairs=pairs)
+        if manifest.get("wordpressVersion") != place.wordpress_version:
+            self._script(place, path, "admin.php", command="upgrade-db")
+        password = site.admin_password or config.password()
+        self._script(place, path, "admin.php", command="rotate-credentials")
+        self._script(place, path, "admin.php", command="reset-admin",
+                     args={"user": site.admin_user, "password": password, "email": site.admin_email})
+        if site.title:
+            self._script(place, path, "admin.php", command="update-option", args={"name": "blogname",
+                                                                                   "value": site.title})
+        self._settle(place, key, status="ready", title=site.title, adminUser=site.admin_user,
+                     wordpressVersion=place.wordpress_version, importedFrom=manifest.get("key"))
+        return self._info(place, key, place.files.read_sites()[key], password)
+
+    def search_replace(self, place: Place, key: str, old: str, new: str) -> int:
+        entry = self._ready(place, key)
+        if not old:
+            raise DriverError("the string to replace must not be empty", code="INVALID_ARGUMENT")
+        answer = self._script(place, entry["path"], "search-replace.php", old=old, new=new)
+        return int(answer["changed"])
+
+    def admin(self, place: Place, key: str, command: str, args: dict[str, Any] | None) -> Any:
+        if command not in ADMIN_COMMANDS:
+            raise DriverError(f"unknown admin command {command!r}; known: {', '.join(sorted(ADMIN_COMMANDS))}",
+                              code="UNKNOWN_COMMAND")
+        entry = self._ready(place, key)
+        return self._script(place, entry["path"], "admin.php", command=command, args=args or {})
+
+    def upgrade_all(self, place: Place, core: Path) -> None:
+        """Re-link every site to `core` (another WordPress version) and run the database upgrade."""
+        for entry in place.files.read_sites().values():
+            site_dir = place.files.site_dir(entry["path"])
+            if entry.get("status") == "ready" and site_dir.is_dir():
+                wordpress.relink_core(core, site_dir)
+                self._script(place, entry["path"], "admin.php", command="upgrade-db")
+        sites = place.files.read_sites()
+        for entry in sites.values():
+            entry["wordpressVersion"] = place.wordpress_version
+        place.files.write_sites(sites)
+
+
+def _unpack(archive: Path, work: Path) -> dict[str, Any]:
+    """Extract an archive made by `export` (data-only members: no links out, no devices) and read its manifest."""
+    try:
+        with tarfile.open(archive, "r:gz") as tar:
+            tar.extractall(work, filter="data")
+        manifest = json.loads((work / "manifest.json").read_text())
+    except (OSError, tarfile.TarError, ValueError) as exc:
+        raise DriverError(f"{archive.name} is not a site archive: {exc}", code="INVALID_ARCHIVE") from exc
+    if manifest.get("format") != ARCHIVE_FORMAT or not (work / "database.sql").is_file():
+        raise DriverError(f"{archive.name} is not a site archive of format {ARCHIVE_FORMAT}", code="INVALID_ARCHIVE")
+    if not (work / "wp-content").is_dir():
+        (work / "wp-content").mkdir()
+    return manifest

@@ -1,0 +1,52 @@
+"""How instances are shown: public fields (never secrets) plus `_links` for the actions their state allows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bbws.core.links import act, href, links
+from bbws.instances.models import InstanceAction, InstanceStatus, allowed_actions
+
+_SHOWN = (
+    "instanceId", "tenantId", "environment", "status", "url", "desiredCount", "runningCount", "wordpressVersion",
+    "phpVersion", "settings", "resources", "runtime", "lastError", "createdAt", "createdBy", "updatedAt", "version",
+)
+
+
+def instance_href(item: dict[str, Any], *more: str) -> str:
+    return href("tenants", item["tenantId"], "instances", item["instanceId"], *more)
+
+
+def instance_public(item: dict[str, Any]) -> dict[str, Any]:
+    actions = set(allowed_actions(InstanceStatus(item["status"])))
+    status_url = instance_href(item, "status")
+    return {
+        **{k: item.get(k) for k in _SHOWN},
+        "_links": links(
+            self=instance_href(item),
+            collection=href("tenants", item["tenantId"], "instances"),
+            tenant=href("tenants", item["tenantId"]),
+            status=status_url,
+            operation=href("operations", item["pendingOperationId"]) if item.get("pendingOperationId") else None,
+            update=act(instance_href(item), "PUT") if InstanceAction.UPDATE in actions else None,
+            stop=act(status_url, "PUT") if InstanceAction.STOP in actions else None,
+            start=act(status_url, "PUT") if InstanceAction.START in actions else None,
+            scale=act(instance_href(item, "size"), "PUT") if InstanceAction.SCALE in actions else None,
+            delete=act(instance_href(item), "DELETE") if InstanceAction.DELETE in actions else None,
+        ),
+    }
+
+
+def status_public(item: dict[str, Any], *, running: int, answering: bool) -> dict[str, Any]:
+    status = InstanceStatus(item["status"])
+    desired = 0 if status in (InstanceStatus.SUSPENDED, InstanceStatus.DEPROVISIONED) else item["desiredCount"]
+    return {
+        "instanceId": item["instanceId"],
+        "status": item["status"],
+        "desiredCount": item["desiredCount"],
+        "runningCount": running,
+        "pendingCount": max(0, desired - running),
+        "answering": answering,
+        "url": item.get("url"),
+        "_links": links(self=instance_href(item, "status"), instance=instance_href(item)),
+    }
