@@ -71,7 +71,12 @@ class MariaDB:
             return False
         self.port = state["port"]
         if state["pid"] != self._ready_pid:
-            self._wait_ready(state["pid"], deadline=time.monotonic() + 20)
+            try:
+                self._wait_ready(state["pid"], deadline=time.monotonic() + 20)
+            except DriverError:
+                if not processes.alive(state["pid"]):
+                    return False  # it was dying as we looked (killed, crashed): start a fresh one instead
+                raise
             self._secure()
             self._ready_pid = state["pid"]
         return True
