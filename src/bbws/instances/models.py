@@ -137,15 +137,12 @@ def allowed_actions(current: InstanceStatus) -> list[InstanceAction]:
     return [a for a, (sources, _) in ACTIONS.items() if current in sources]
 
 
-# ECS EventBridge `detail.eventName` -> instance status (LLD 2.7 "ECS state sync"). AWS names the deployment
-# events `SERVICE_DEPLOYMENT_*`; the LLD's short names are kept for events relayed in that form.
+# ECS EventBridge `detail.eventName` -> instance status (LLD 2.7 "ECS state sync"). AWS sends the deployment
+# events as `SERVICE_DEPLOYMENT_*`; `ecs_events.EVENT_ALIASES` maps them onto these names.
 ECS_EVENT_STATUS: dict[str, InstanceStatus] = {
     "SERVICE_STEADY_STATE": S.ACTIVE,
     "SERVICE_TASK_START_IMPAIRED": S.FAILED,
     "SERVICE_DESIRED_COUNT_UPDATED": S.SCALING,
-    "SERVICE_DEPLOYMENT_IN_PROGRESS": S.PROVISIONING,
-    "SERVICE_DEPLOYMENT_COMPLETED": S.ACTIVE,
-    "SERVICE_DEPLOYMENT_FAILED": S.FAILED,
     "DEPLOYMENT_IN_PROGRESS": S.PROVISIONING,
     "DEPLOYMENT_COMPLETED": S.ACTIVE,
     "DEPLOYMENT_FAILED": S.FAILED,
