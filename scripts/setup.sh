@@ -44,12 +44,21 @@ apt_install() {
 if ((${#packages[@]})); then
   apt_install "${packages[@]}"
 fi
-# Debian's wordpress package ships no theme; the default theme it recommends (twentytwentythree on Debian 12)
-# is what a new site shows. It must be there before the first site is built.
-if ! compgen -G "/usr/share/wordpress/wp-content/themes/*/style.css" >/dev/null; then
-  mapfile -t themes < <(apt-cache depends wordpress 2>/dev/null | sed -n 's/.*Recommends: \(wordpress-theme-[a-z0-9-]*\).*/\1/p')
-  ((${#themes[@]})) || themes=(wordpress-theme-twentytwentythree)
-  apt_install "${themes[@]}"
+# Debian's wordpress package ships no theme. Every theme Debian packages is installed: a new site shows the
+# newest, and the built-in site templates are made from them. They must be there before the first site is built.
+theme_packages() { apt-cache pkgnames wordpress-theme- 2>/dev/null | sort; }
+mapfile -t themes < <(theme_packages)
+if ((${#themes[@]} == 0)); then
+  $sudo apt-get update -q
+  mapfile -t themes < <(theme_packages)
+fi
+((${#themes[@]})) || themes=(wordpress-theme-twentytwentythree)
+missing_themes=()
+for pkg in "${themes[@]}"; do
+  installed "$pkg" || missing_themes+=("$pkg")
+done
+if ((${#missing_themes[@]})); then
+  apt_install "${missing_themes[@]}"
 fi
 
 [[ -x .venv/bin/python ]] || python3 -m venv .venv

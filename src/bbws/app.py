@@ -93,6 +93,7 @@ def build_container(
     )
     container.extras.setdefault("publishers", []).append(fan_out_publisher(container))
     container.extras.setdefault("after_tick", []).append(lambda: deliver_due(container))
+    container.extras["after_tick"].append(lambda: sweep_health(container))
     if settings.event_bus:  # publishers are appended: webhooks and EventBridge each add theirs
         from bbws.events.eventbridge import EventBridgePublisher
 
@@ -101,6 +102,12 @@ def build_container(
                 None, settings.event_bus, region=settings.aws_region, endpoint_url=settings.aws_endpoint_url
             )
         )
+    from bbws.templates.builtin import seed_builtin
+
+    try:
+        seed_builtin(container)
+    except Exception:  # a store that cannot be reached now must not stop the API from starting
+        log.exception("built-in templates could not be seeded")
     return container
 
 
@@ -110,6 +117,13 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     from bbws.instances.api import router as instances_router
     from bbws.jobs.api import router as operations_router
     from bbws.jobs.dlq_api import router as dlq_router
+    from bbws.plugins.api import body_limits as plugin_body_limits
+    from bbws.plugins.api import router as plugins_router
+    from bbws.plugins.site_api import router as site_plugins_router
+    from bbws.sites.api import router as sites_router
+    from bbws.sites.api_ops import router as site_ops_router
+    from bbws.templates.admin_api import admin_router as template_admin_router
+    from bbws.templates.api import router as templates_router
     from bbws.tenants.api import router as tenants_router
     from bbws.tenants.hierarchy_api import router as hierarchy_router
     from bbws.tenants.invitations_api import public_router as invitation_token_router
@@ -141,7 +155,8 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
         lifespan=lifespan,
     )
     app.state.container = container
-    http.install(app, max_body_bytes=container.settings.max_body_bytes)
+    http.install(app, max_body_bytes=container.settings.max_body_bytes,
+                 body_limits=plugin_body_limits(container.settings))
     for router in (
         tenants_router,
         operations_router,
@@ -153,6 +168,12 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
         event_stream_router,
         dlq_router,
         instances_router,
+        sites_router,
+        site_ops_router,
+        plugins_router,
+        site_plugins_router,
+        templates_router,
+        template_admin_router,
     ):
         app.include_router(router)
 
@@ -165,6 +186,15 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
         return {"status": "ok"}
 
     return app
+
+
+def sweep_health(container: Container) -> int:
+    """Queue the periodic health checks of serving sites that are due (once per interval across workers)."""
+    from bbws.sites.history import sweep
+
+    return sweep(
+        store=container.store, clock=container.clock, interval_seconds=container.settings.health_interval_seconds
+    )
 
 
 def start_runtime(container: Container) -> None:

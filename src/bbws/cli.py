@@ -14,6 +14,7 @@ from rich.table import Table
 from bbws.cli_client import operations_app, tenants_app
 from bbws.cli_dlq import dlq_app
 from bbws.cli_instances import instances_app
+from bbws.cli_sites import plugins_app, sites_app, templates_app
 from bbws.core.settings import Settings
 
 app = typer.Typer(help="BBWS: control plane for multi-tenant WordPress hosting.", no_args_is_help=True)
@@ -27,6 +28,9 @@ app.add_typer(tenants_app, name="tenants")
 app.add_typer(operations_app, name="operations")
 app.add_typer(dlq_app, name="dlq")
 app.add_typer(instances_app, name="instances")
+app.add_typer(sites_app, name="sites")
+app.add_typer(templates_app, name="templates")
+app.add_typer(plugins_app, name="plugins")
 out = Console(soft_wrap=True)
 
 PLATFORM_ROLE_GROUPS = {"ADMIN": "platform-admin", "OPERATOR": "platform-operator", "VIEWER": "platform-viewer"}

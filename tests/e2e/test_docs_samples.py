@@ -31,7 +31,15 @@ SAMPLE_TIMEOUT = 60
 NODE = shutil.which("node")
 
 # Every sample exists in both languages and prints the same lines; all of them are run below.
-SAMPLES = ("tenant_lifecycle", "list_tenants", "safe_updates", "handle_errors", "team_access", "provision_instance")
+SAMPLES = (
+    "tenant_lifecycle",
+    "list_tenants",
+    "safe_updates",
+    "handle_errors",
+    "team_access",
+    "provision_instance",
+    "create_site",
+)
 # Samples that are servers: each is started on a free port, sent webhook deliveries, and stopped.
 RECEIVERS = ("webhook_receiver",)
 RECEIVER_TIMEOUT = 20
@@ -322,6 +330,29 @@ def test_provision_instance_sample_serves_real_wordpress_and_stops_it(language: 
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
+def test_create_site_sample_makes_a_site_from_a_template_and_promotes_it(language: str, server: Server) -> None:
+    lines = run_sample("create_site", language, server)
+
+    assert lines[:3] == [
+        "instance dev: INSTANCE_PROVISION COMPLETED",
+        "instance sit: INSTANCE_PROVISION COMPLETED",
+        "create: SITE_CREATE COMPLETED",
+    ]
+    subdomain = matching(lines, r"site (acme[0-9a-f]{6}) is ACTIVE; GET its url: 200").group(1)
+    matching(lines, r"theme: twentytwenty\w+")
+    matching(lines, r"health: HEALTHY \(frontPage pass, restApi pass, loginPage pass\)")
+    matching(lines, r"plan: target is new; \d+ files to add")
+    assert lines[-6:] == [
+        "backup checksum is 64 hex digits",
+        lines[-5],
+        "promote: SITE_PROMOTE COMPLETED",
+        f"sit copy {subdomain} is ACTIVE; same lineage: yes",
+        "rollback: SITE_DELETE COMPLETED",
+        "after the rollback the sit copy is DELETED",
+    ]
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
 def test_webhook_receiver_sample_verifies_deliveries_and_refuses_forgeries(
     language: str, server: Server, tmp_path: Path
 ) -> None:
@@ -335,21 +366,35 @@ def test_webhook_receiver_sample_verifies_deliveries_and_refuses_forgeries(
         hook = registered.json()
         log = tmp_path / "receiver.log"
         with receiver(language, port, hook["secret"], log) as process:
-            park = finish(client, client.post(f"/v1.0/tenants/{tenant_id}/lifecycle/park",
-                                              json={"reason": "Parked by the receiver test"}))
+            park = finish(
+                client,
+                client.post(
+                    f"/v1.0/tenants/{tenant_id}/lifecycle/park", json={"reason": "Parked by the receiver test"}
+                ),
+            )
             unpark = finish(client, client.post(f"/v1.0/tenants/{tenant_id}/lifecycle/unpark"))
             assert (park["status"], unpark["status"]) == ("COMPLETED", "COMPLETED")
             ping = client.post(hook["_links"]["test"]["href"])
             assert ping.status_code == 202, ping.text
-            log_lines(log, process, [
-                rf"verified evt_[0-9a-z]{{26}} bbws\.tenant\.parked tenant/{tenant_id}",
-                rf"verified evt_[0-9a-z]{{26}} bbws\.tenant\.unparked tenant/{tenant_id}",
-                rf"verified {ping.json()['eventId']} bbws\.webhook\.test webhook/{hook['webhookId']}",
-            ])
+            log_lines(
+                log,
+                process,
+                [
+                    rf"verified evt_[0-9a-z]{{26}} bbws\.tenant\.parked tenant/{tenant_id}",
+                    rf"verified evt_[0-9a-z]{{26}} bbws\.tenant\.unparked tenant/{tenant_id}",
+                    rf"verified {ping.json()['eventId']} bbws\.webhook\.test webhook/{hook['webhookId']}",
+                ],
+            )
 
             url = f"http://127.0.0.1:{port}/bbws"
-            event = json.dumps({"id": f"evt_{uuid.uuid4().hex[:26]}", "type": "bbws.tenant.parked",
-                                "subject": f"tenant/{tenant_id}", "data": {"reason": "Parked by the receiver test"}})
+            event = json.dumps(
+                {
+                    "id": f"evt_{uuid.uuid4().hex[:26]}",
+                    "type": "bbws.tenant.parked",
+                    "subject": f"tenant/{tenant_id}",
+                    "data": {"reason": "Parked by the receiver test"},
+                }
+            )
             assert signed_post(url, hook["secret"], event, sent=event.replace("Parked", "Unparked")) in (400, 401)
             assert signed_post(url, hook["secret"], event, age=600) in (400, 401)
             assert signed_post(url, "whsec_" + "A" * 32, event) in (400, 401)
@@ -396,9 +441,17 @@ def fenced_blocks(path: Path) -> Iterator[tuple[int, str | None, str, str]]:
 
 def test_the_guides_exist() -> None:
     names = {p.name for p in guides()}
-    assert {"getting-started.md", "authentication.md", "tenant-api-guide.md", "error-handling.md",
-            "pagination.md", "webhooks-events.md", "operations-and-dlq.md", "handle-events.md",
-            "aws-jobs-and-events.md"} <= names
+    assert {
+        "getting-started.md",
+        "authentication.md",
+        "tenant-api-guide.md",
+        "error-handling.md",
+        "pagination.md",
+        "webhooks-events.md",
+        "operations-and-dlq.md",
+        "handle-events.md",
+        "aws-jobs-and-events.md",
+    } <= names
 
 
 def test_samples_shown_in_the_guides_are_the_files_byte_for_byte() -> None:
@@ -443,7 +496,7 @@ def stable_codes() -> set[str]:
         if where.startswith(("instances/local/", "instances/gitops/", "instances/driver.py")):
             continue  # runtime drivers' DriverError codes: their reason reaches callers in the Operation's error
         text = path.read_text()
-        found |= set(re.findall(r'code="([A-Z][A-Z_]+)"', text))
+        found |= set(re.findall(r'code="([A-Z][A-Z0-9_]+)"', text))
         found |= set(re.findall(r'\bcode, title = \d{3}, "([A-Z_]+)"', text))
         found |= set(re.findall(r'\bcode, title = "([A-Z_]+)"', text))
         found |= {f"{kind.upper()}_NOT_FOUND" for kind in re.findall(r'not_found\("([a-z]+)"', text)}
@@ -453,7 +506,9 @@ def stable_codes() -> set[str]:
 
 
 def test_every_error_code_is_in_the_error_table() -> None:
-    rows = re.findall(r"^\| `([A-Z_]+)` \| \d{3} \|", (DOCS / "error-handling.md").read_text(), flags=re.MULTILINE)
+    rows = re.findall(
+        r"^\| `([A-Z][A-Z0-9_]+)` \| \d{3} \|", (DOCS / "error-handling.md").read_text(), flags=re.MULTILINE
+    )
     table = set(rows)
     codes = stable_codes()
     assert {"VALIDATION_ERROR", "TENANT_NOT_FOUND", "INVALID_STATUS_TRANSITION", "RATE_LIMITED"} <= codes
@@ -466,7 +521,7 @@ NOT_EVENTS = {"bbws.instance.json", "bbws.user.email"}
 
 def emitted_event_types() -> set[str]:
     """Every event type the code emits: `bbws.{action}` of each audited action, and the literal `bbws.*` types."""
-    areas = "tenant|division|group|team|user|invitation|webhook|operation|site|instance"
+    areas = "tenant|division|group|team|user|invitation|webhook|operation|site|instance|plugin|template"
     found: set[str] = set()
     for path in (ROOT / "src" / "bbws").rglob("*.py"):
         text = path.read_text()

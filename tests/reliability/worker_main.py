@@ -7,10 +7,13 @@ backoff, so the work a killed worker held comes back within the test's time.
 
 from __future__ import annotations
 
+import os
 import random
+import signal
 import sys
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from bbws.events import delivery
 from bbws.jobs import worker as worker_module
@@ -23,7 +26,30 @@ def _no_backoff(receives: int, *, base: float = 0, cap: float = 0, rng: random.R
     return 0.0
 
 
+def crash_after(names: str, times: int, counter: Path) -> None:
+    """`BBWS_TEST_CRASH=import_site,install_site`: the worker SIGKILLs itself right after those runtime calls
+    return (the work done, nothing recorded yet), the first `times` times across worker restarts."""
+    from bbws.instances.local.driver import LocalDriver
+
+    for name in names.split(","):
+        original = getattr(LocalDriver, name)
+
+        def crashing(self: Any, *args: Any, _original: Any = original, **kwargs: Any) -> Any:
+            answer = _original(self, *args, **kwargs)
+            done = int(counter.read_text()) if counter.exists() else 0
+            if done < times:
+                counter.write_text(str(done + 1))
+                os.kill(os.getpid(), signal.SIGKILL)
+            return answer
+
+        setattr(LocalDriver, name, crashing)
+
+
 def main(data_dir: Path) -> None:
+    if os.environ.get("BBWS_TEST_CRASH"):
+        crash_after(
+            os.environ["BBWS_TEST_CRASH"], int(os.environ.get("BBWS_TEST_CRASH_TIMES", "1")), data_dir / "crashes"
+        )
     worker_module.VISIBILITY_TIMEOUT = VISIBILITY_TIMEOUT
     worker_module.backoff_seconds = _no_backoff
     delivery.LEASE = DELIVERY_LEASE

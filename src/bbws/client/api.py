@@ -10,6 +10,8 @@ from typing import Any
 
 import httpx
 
+from bbws.client.sites import SiteCalls
+
 FINISHED = frozenset({"COMPLETED", "FAILED", "CANCELLED"})
 DEFAULT_URL = "http://127.0.0.1:8080"
 API = "/v1.0"
@@ -61,7 +63,7 @@ def parse_sse(lines: Iterable[str]) -> Iterator[ServerEvent]:
             event_id = value
 
 
-class BbwsClient:
+class BbwsClient(SiteCalls):
     """`BbwsClient(url, token)`; every method raises `BbwsError` for an error answer."""
 
     def __init__(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -58,9 +59,12 @@ class RequestContextMiddleware:
     """Takes or makes `X-Request-ID`, echoes it, enforces the body limit, logs one JSON line a request,
     and turns any unhandled exception into a 500 problem without internals."""
 
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, *, max_body_bytes: int, body_limits: Mapping[tuple[str, str], int] | None = None
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.body_limits = dict(body_limits or {})  # (method, path) -> a larger limit (zip uploads)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -73,6 +77,7 @@ class RequestContextMiddleware:
         scope.setdefault("state", {})["request_id"] = request_id
         started, status, sent_start = time.perf_counter(), 500, False
         path = scope.get("path", "")
+        limit = self.body_limits.get((scope.get("method", ""), path), self.max_body_bytes)
 
         async def send_with_id(message: Message) -> None:
             nonlocal status, sent_start
@@ -89,8 +94,8 @@ class RequestContextMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_body_bytes:
-                    raise _BodyTooLarge(self.max_body_bytes)
+                if received > limit:
+                    raise _BodyTooLarge(limit)
             return message
 
         try:
@@ -98,8 +103,8 @@ class RequestContextMiddleware:
         except ValueError:
             declared = 0
         try:
-            if declared > self.max_body_bytes:
-                raise _BodyTooLarge(self.max_body_bytes)
+            if declared > limit:
+                raise _BodyTooLarge(limit)
             await self.app(scope, limited_receive, send_with_id)
         except _BodyTooLarge as exc:
             if not sent_start:
@@ -182,9 +187,12 @@ def _allowed_methods(request: Request) -> list[str]:
     return sorted(found)
 
 
-def install(app: FastAPI, *, max_body_bytes: int) -> None:
-    """Register the error handlers and the request-context middleware on an app."""
+def install(
+    app: FastAPI, *, max_body_bytes: int, body_limits: Mapping[tuple[str, str], int] | None = None
+) -> None:
+    """Register the error handlers and the request-context middleware on an app (`body_limits`: routes that
+    take larger bodies than `max_body_bytes`, by method and path)."""
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_middleware(RequestContextMiddleware, max_body_bytes=max_body_bytes)
+    app.add_middleware(RequestContextMiddleware, max_body_bytes=max_body_bytes, body_limits=body_limits)

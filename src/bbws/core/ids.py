@@ -22,6 +22,12 @@ PREFIXES = {
     "user": "usr",
     "request": "req",
     "instance": "ins",
+    "site": "site",
+    "backup": "bak",
+    "promotion": "prm",
+    "template": "tpl",
+    "plugin": "plg",
+    "health": "hlt",
 }
 
 

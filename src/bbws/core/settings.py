@@ -67,6 +67,18 @@ class Settings(BaseSettings):
     gitops_push: bool = False  # push each commit to the work tree's upstream
     aws_account_id: str = Field(default="000000000000", pattern=r"^\d{12}$")
 
+    # Sites: files kept outside the table (backups, template and plugin archives) go to a local folder
+    # (`data_dir/artifacts`) or to an S3 bucket (`artifact_bucket`, keys under `artifact_prefix`).
+    artifact_store: Literal["local", "s3"] = "local"
+    artifact_bucket: str | None = None
+    artifact_prefix: str = ""
+    backup_retention: int = Field(default=10, ge=1, le=1000)  # backups kept per site (oldest removed first)
+    health_lookback_hours: float = Field(default=24.0, gt=0)  # SIT -> PROD needs the source healthy this long
+    health_interval_seconds: int = Field(default=900, ge=10)  # how often the periodic health job checks each site
+    plugin_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)  # largest plugin or theme zip accepted
+    # Plugin and theme slugs refused platform-wide (PLUG_002), besides those blocklisted in the catalog.
+    plugin_blocklist: str = ""
+
     @model_validator(mode="after")
     def _refuse_default_secrets_outside_local(self) -> Settings:
         if self.mode == "aws":

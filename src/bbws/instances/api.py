@@ -13,9 +13,7 @@ from bbws.core.errors import UnprocessableEntity
 from bbws.core.router import api_router, check_if_match, etag, not_modified
 from bbws.core.schemas import page_of
 from bbws.instances import service, work  # noqa: F401  (work registers the job handler and tenant hooks)
-from bbws.instances.driver import DriverError, RuntimeDriver
 from bbws.instances.models import InstanceAction, InstanceStatus
-from bbws.instances.runtime import driver_of
 from bbws.instances.schemas import (
     INSTANCE_ID_PATTERN,
     InstanceCreate,
@@ -42,14 +40,6 @@ ACTION_ERRORS: dict[int | str, dict[str, Any]] = {
     409: {"description": "OPERATION_IN_PROGRESS: another operation is still running on this instance"},
     422: {"description": "INVALID_STATUS_TRANSITION, or TENANT_NOT_ACTIVE"},
 }
-
-
-def _driver(ctr: Ctr) -> RuntimeDriver:
-    """The runtime driver; one that cannot be built (a GitOps repository not configured) is a 503 with the reason."""
-    try:
-        return driver_of(ctr)
-    except DriverError as exc:
-        raise service.RuntimeNotReady(exc.reason) from exc
 
 
 def _load(ctr: Ctr, authz: Authz, tenant_id: str, instance_id: str, permission: str) -> dict[str, Any]:
@@ -98,7 +88,7 @@ def create_instance(tenantId: TenantId, body: InstanceCreate, ctr: Ctr, authz: A
     """Provision the tenant's WordPress runtime for one environment. Poll the Operation (or `Location`)."""
     authz.require("instances:write", tenant_id=tenantId, environment=body.environment.value)
     tenant = get_tenant(store=ctr.store, tenant_id=tenantId)
-    driver = _driver(ctr)
+    driver = service.ready_driver(ctr)
     operation = service.create_instance(
         store=ctr.store, clock=ctr.clock, actor=actor, tenant=tenant, data=body, versions=driver.versions(),
         runtime=driver.name,
@@ -136,7 +126,8 @@ def update_instance(
     if not params:
         raise UnprocessableEntity("Send at least one field to change.", code="NOTHING_TO_UPDATE")
     if body.wordpressVersion or body.phpVersion:
-        service.check_versions(_driver(ctr).versions(), wordpress=body.wordpressVersion or item["wordpressVersion"],
+        versions = service.ready_driver(ctr).versions()
+        service.check_versions(versions, wordpress=body.wordpressVersion or item["wordpressVersion"],
                                php=body.phpVersion or item["phpVersion"])
     if body.settings is not None:
         params["settings"] = {**(item.get("settings") or {}), **body.settings.model_dump(exclude_none=True)}
@@ -163,7 +154,7 @@ def delete_instance(
 def get_status(tenantId: TenantId, instanceId: InstanceId, ctr: Ctr, authz: Authz) -> JSONResponse:
     """Workers running now and whether the instance answers (read live from the runtime where it can be)."""
     item = _load(ctr, authz, tenantId, instanceId, "instances:read")
-    driver = _driver(ctr)
+    driver = service.ready_driver(ctr)
     running, answering = item.get("runningCount", 0), False
     quiet = (InstanceStatus.DEPROVISIONED, InstanceStatus.PENDING_PROVISIONING)
     if driver.reports_live_status and item["status"] not in quiet:

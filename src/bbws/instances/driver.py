@@ -7,6 +7,7 @@ idempotent: a job that crashed half way calls it again and it finishes what is m
 
 from __future__ import annotations
 
+import tempfile
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -99,6 +100,7 @@ class SiteInfo:
     files_path: str
     admin_user: str
     admin_password: str | None = None  # only returned by install/clone; callers store it as a secret, never show it
+    packages: dict[str, Any] | None = None  # {plugins, themes} as WordPress reports them, when the copy read them
 
 
 class RuntimeDriver(ABC):
@@ -162,6 +164,13 @@ class RuntimeDriver(ABC):
         """Replace (or create) the site from an archive made by `export_site`, rewriting its URLs."""
         raise NotSupported("import_site")
 
+    def copy_site(self, source: InstanceSpec, source_key: str, target: InstanceSpec, site: SiteSpec) -> SiteInfo:
+        """Copy a site over `site` (in any instance): URLs rewritten, fresh credentials. By default through an
+        export archive; a driver that can copy directly does so."""
+        with tempfile.TemporaryDirectory(prefix="bbws-copy-") as work:
+            archive = self.export_site(source, source_key, Path(work) / "copy.tar.gz")
+            return self.import_site(target, site, archive)
+
     def search_replace(self, spec: InstanceSpec, key: str, old: str, new: str) -> int:
         """Serialized-safe replace in every text column of the site's tables; returns the values changed."""
         raise NotSupported("search_replace")
@@ -173,3 +182,12 @@ class RuntimeDriver(ABC):
     def run_admin(self, spec: InstanceSpec, key: str, command: str, args: dict[str, Any] | None = None) -> Any:
         """Run a PHP admin command inside the site (plugins, themes, options, health) and return its JSON."""
         raise NotSupported("run_admin")
+
+    def install_package(self, spec: InstanceSpec, key: str, kind: str, archive: Path) -> dict[str, Any]:
+        """Unpack a plugin or theme zip (one top-level folder, its slug) into the site, replacing the folder of an
+        earlier version at once; returns `{kind, slug, name, version, active}` as WordPress reads it back."""
+        raise NotSupported("install_package")
+
+    def remove_package(self, spec: InstanceSpec, key: str, kind: str, slug: str) -> None:
+        """Deactivate (plugin) and remove a plugin or theme folder; `THEME_ACTIVE` for the theme in use."""
+        raise NotSupported("remove_package")

@@ -9,7 +9,7 @@ from bbws.core.clock import Clock
 from bbws.core.errors import ApiError, Conflict, UnprocessableEntity, not_found
 from bbws.core.ids import new_id
 from bbws.events.outbox import enqueue
-from bbws.instances.driver import InstanceSpec, Versions
+from bbws.instances.driver import DriverError, InstanceSpec, RuntimeDriver, Versions
 from bbws.instances.models import InstanceAction, InstanceStatus, check_action
 from bbws.instances.schemas import InstanceCreate
 from bbws.jobs.operations import start_operation
@@ -66,6 +66,17 @@ def require_active_tenant(tenant: dict[str, Any]) -> None:
 
 class RuntimeNotReady(ApiError):
     status, code, title = 503, "RUNTIME_NOT_READY", "The instance runtime is not ready"
+
+
+def ready_driver(container: Any) -> RuntimeDriver:
+    """The runtime driver for a request; one that cannot be built (a GitOps repository not configured) is a 503
+    with the reason."""
+    from bbws.instances.runtime import driver_of
+
+    try:
+        return driver_of(container)
+    except DriverError as exc:
+        raise RuntimeNotReady(exc.reason) from exc
 
 
 def check_versions(versions: Versions, *, wordpress: str | None, php: str | None) -> tuple[str, str]:
@@ -140,8 +151,9 @@ def create_instance(
     }
     # guards: two creates racing for the same tenant and environment (or one replacing a deprovisioned instance)
     changes.put(item, version_is(existing["version"]) if existing else NOT_EXISTS)
-    changes.audit(tenant_id=tenant_id, action="instance.created", resource_type="instance",
-                  resource_id=instance_id, after=item)
+    changes.audit(
+        tenant_id=tenant_id, action="instance.created", resource_type="instance", resource_id=instance_id, after=item
+    )
     _queue(changes, item, operation, InstanceAction.PROVISION, {})
     try:
         changes.commit(store)

@@ -142,13 +142,17 @@ def release(changes: Changes, store: ItemStore, ended: dict[str, Any]) -> dict[s
 
 
 # resourceType -> the path of that resource under its tenant
-RESOURCE_PATHS: dict[str, str] = {"instance": "instances"}
+RESOURCE_PATHS: dict[str, str] = {"instance": "instances", "site": "sites"}
 
 
 def _resource_href(item: dict[str, Any]) -> str | None:
     kind = item.get("resourceType")
     if kind == "tenant":
         return href("tenants", item["resourceId"])
+    if kind == "template":  # platform-owned: not under a tenant
+        return href("templates", item["resourceId"])
+    if kind == "templatePreview":
+        return href("templates", item["resourceId"], "preview")
     if kind in RESOURCE_PATHS:
         return href("tenants", item["tenantId"], RESOURCE_PATHS[kind], item["resourceId"])
     return None

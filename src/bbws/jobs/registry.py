@@ -10,7 +10,12 @@ from bbws.jobs.queue import Job
 
 
 class PermanentFailure(Exception):
-    """A business failure: retrying cannot help, so the job fails at once (no retries, no DLQ)."""
+    """A business failure: retrying cannot help, so the job fails at once (no retries, no DLQ). `code` is the
+    Operation error's code (`JOB_FAILED` unless the handler names the failure)."""
+
+    def __init__(self, reason: str, *, code: str = "JOB_FAILED") -> None:
+        super().__init__(reason)
+        self.code = code
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,8 @@ def build_queue(settings: Settings, *, store: ItemStore | None = None) -> JobQue
 def load_handlers() -> None:
     """Import the modules that register job handlers (one registry for every queue adapter)."""
     import bbws.instances.work
+    import bbws.sites.work
+    import bbws.templates.work
     import bbws.tenants.lifecycle  # noqa: F401
 
 

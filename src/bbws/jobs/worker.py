@@ -42,12 +42,13 @@ class RetryLater(Exception):
 def _problem(exc: BaseException) -> dict[str, Any]:
     if isinstance(exc, ApiError):
         return {k: v for k, v in exc.problem(instance="", request_id="").items() if k not in ("instance", "requestId")}
+    code = exc.code if isinstance(exc, PermanentFailure) else "JOB_FAILED"
     return {
         "type": "about:blank",
         "title": "Job failed",
         "status": 500,
-        "code": "JOB_FAILED",
-        "detail": f"{type(exc).__name__}: {exc}"[:2000],
+        "code": code,
+        "detail": (f"{type(exc).__name__}: {exc}" if code == "JOB_FAILED" else str(exc))[:2000],
     }
 
 

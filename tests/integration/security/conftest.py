@@ -5,11 +5,12 @@ from pathlib import Path
 import pytest
 
 from tests.support.api import ApiHarness
-from tests.support.fake_driver import FakeDriver
+from tests.support.fake_driver import FakeSites, fake_health
 
 
 @pytest.fixture
 def api(tmp_path: Path) -> ApiHarness:
     harness = ApiHarness(tmp_path / "data")
-    harness.container.extras["runtime"] = FakeDriver()  # isolation is about the API; runtimes have their own tests
+    harness.container.extras["runtime"] = FakeSites()  # isolation is about the API; runtimes have their own tests
+    harness.container.extras["site_health"] = fake_health
     return harness

@@ -60,6 +60,22 @@ VALID_BODIES: dict[tuple[str, str], dict[str, Any] | None] = {
     ("DELETE", "/v1.0/tenants/{tenantId}/instances/{instanceId}"): NO_BODY,
     ("PUT", "/v1.0/tenants/{tenantId}/instances/{instanceId}/status"): {"action": "stop"},
     ("PUT", "/v1.0/tenants/{tenantId}/instances/{instanceId}/size"): {"desiredCount": 2},
+    # sites
+    ("POST", "/v1.0/tenants/{tenantId}/sites"): {"siteName": "Viewer", "subdomain": "viewer", "environment": "dev"},
+    ("PUT", "/v1.0/tenants/{tenantId}/sites/{siteId}"): {"tagline": "Viewer edit"},
+    ("DELETE", "/v1.0/tenants/{tenantId}/sites/{siteId}"): NO_BODY,
+    ("PUT", "/v1.0/tenants/{tenantId}/sites/{siteId}/status"): {"action": "suspend"},
+    ("POST", "/v1.0/tenants/{tenantId}/sites/{siteId}/clone"): {"subdomain": "viewercopy", "siteName": "Copy"},
+    ("POST", "/v1.0/tenants/{tenantId}/sites/{siteId}/promote"): {"target": "sit"},
+    ("POST", "/v1.0/tenants/{tenantId}/sites/{siteId}/promotions/{promotionId}/rollback"): NO_BODY,
+    ("POST", "/v1.0/tenants/{tenantId}/sites/{siteId}/backup"): NO_BODY,
+    ("POST", "/v1.0/tenants/{tenantId}/sites/{siteId}/restore"): {"backupId": "bak_" + "0" * 26},
+    ("POST", "/v1.0/tenants/{tenantId}/sites/{siteId}/apply-template"): {"templateId": "business"},
+    ("POST", "/v1.0/tenants/{tenantId}/sites/{siteId}/plugins"): {"slug": "bbws-hello"},
+    ("PUT", "/v1.0/tenants/{tenantId}/sites/{siteId}/plugins/{slug}/status"): {"active": False},
+    ("PUT", "/v1.0/tenants/{tenantId}/sites/{siteId}/plugins/{slug}/config"): {"options": {"bbws_x": 1}},
+    ("PUT", "/v1.0/tenants/{tenantId}/sites/{siteId}/plugins/{slug}/update"): {},
+    ("DELETE", "/v1.0/tenants/{tenantId}/sites/{siteId}/plugins/{slug}"): NO_BODY,
 }
 
 # How B gets real children, when the routes exist: (path template, body, id fields to keep from the answer).
@@ -73,6 +89,11 @@ SEED_PLAN: list[tuple[str, dict[str, Any], tuple[str, ...]]] = [
     ("/v1.0/tenants/{tenantId}/webhooks", {"url": "https://93.184.215.14/b", "eventTypes": ["bbws.site.created"]},
      ("webhookId",)),
     ("/v1.0/tenants/{tenantId}/instances", {"environment": "dev"}, ("instanceId",)),
+    ("/v1.0/tenants/{tenantId}/instances", {"environment": "sit"}, ()),
+    ("/v1.0/tenants/{tenantId}/sites", {"siteName": "B site", "subdomain": "bsite", "environment": "dev"},
+     ("siteId",)),
+    ("/v1.0/tenants/{tenantId}/sites/{siteId}/backup", {}, ("backupId",)),
+    ("/v1.0/tenants/{tenantId}/sites/{siteId}/promote", {"target": "sit"}, ("promotionId",)),
 ]
 
 # Path parameters that name something prefixed; anything else (a user id is a token `sub`) gets a random word.
@@ -126,6 +147,7 @@ def fill(template: str, world: World, tenant_id: str) -> str:
 def seed(api: ApiHarness) -> World:
     """Tenants A and B; B gets children through whichever hierarchy/user/invitation routes exist."""
     world = World(a=api.create_tenant()["tenantId"], b=api.create_tenant()["tenantId"])
+    world.ids["slug"] = "akismet"  # a plugin every new site has
     existing = {(m, p) for m, p in tenant_routes(api)}
     admin = api.admin()
     api.run_jobs()  # onboarding: B is ACTIVE before it gets children
@@ -134,10 +156,12 @@ def seed(api: ApiHarness) -> World:
             continue
         r = api.client.post(fill(template, world, world.b), json={**body}, headers=admin)
         assert r.status_code in (200, 201, 202), (template, r.status_code, r.text)
-        if r.status_code == 202:  # long work: the Operation names what it makes
+        answer = r.json()
+        if r.status_code == 202:  # long work: the Operation names what it makes, or its result does
             api.run_jobs()
+            answer = {**answer, **(api.client.get(r.headers["location"], headers=admin).json()["result"] or {})}
         for name in wanted:
-            world.ids[name] = r.json().get(name) or r.json().get("resourceId") or r.json()["nodeId"]
+            world.ids[name] = answer.get(name) or answer.get("resourceId") or answer["nodeId"]
     parked = api.client.post(f"/v1.0/tenants/{world.b}/lifecycle/park", json=REASON, headers=admin)
     assert parked.status_code == 202, parked.text
     world.b_operation = world.ids["operationId"] = parked.json()["operationId"]

@@ -21,7 +21,7 @@ from bbws.instances.driver import (
     SiteSpec,
     Versions,
 )
-from bbws.instances.local import layout, naming, processes
+from bbws.instances.local import layout, naming, packages, processes
 from bbws.instances.local.layout import MAINTENANCE_FLAG, InstanceFiles
 from bbws.instances.local.mariadb import MariaDB
 from bbws.instances.local.sites import Place, Sites
@@ -62,8 +62,13 @@ class LocalDriver(RuntimeDriver):
 
     @classmethod
     def from_settings(cls, settings: Settings) -> LocalDriver:
-        return cls(settings.data_dir / "runtime", port_range=settings.port_range, mariadb_port=settings.mariadb_port,
-                   wordpress_source=settings.wordpress_source, domain=settings.instance_domain)
+        return cls(
+            settings.data_dir / "runtime",
+            port_range=settings.port_range,
+            mariadb_port=settings.mariadb_port,
+            wordpress_source=settings.wordpress_source,
+            domain=settings.instance_domain,
+        )
 
     # -- what this machine offers ----------------------------------------------------------------------------
     def versions(self) -> Versions:
@@ -108,9 +113,15 @@ class LocalDriver(RuntimeDriver):
 
     @staticmethod
     def _spec_state(spec: InstanceSpec) -> dict[str, Any]:
-        return {"instanceId": spec.instance_id, "tenantId": spec.tenant_id, "environment": spec.environment,
-                "desiredCount": spec.desired_count, "phpVersion": spec.php_version,
-                "wordpressVersion": spec.wordpress_version, "settings": dict(spec.settings)}
+        return {
+            "instanceId": spec.instance_id,
+            "tenantId": spec.tenant_id,
+            "environment": spec.environment,
+            "desiredCount": spec.desired_count,
+            "phpVersion": spec.php_version,
+            "wordpressVersion": spec.wordpress_version,
+            "settings": dict(spec.settings),
+        }
 
     def _result(self, files: InstanceFiles, state: dict[str, Any], **details: Any) -> DriverResult:
         port = state["port"]
@@ -134,8 +145,9 @@ class LocalDriver(RuntimeDriver):
             else:
                 port = naming.choose_port(self.port_range, taken=taken, is_free=processes.port_is_free)
             if port is None:
-                raise DriverError(f"no free port left in {self.port_range.start}-{self.port_range.stop - 1}",
-                                  code="NO_CAPACITY")
+                raise DriverError(
+                    f"no free port left in {self.port_range.start}-{self.port_range.stop - 1}", code="NO_CAPACITY"
+                )
             state = {**self._spec_state(spec), "port": port}
             files.write_state(state)  # under the lock, so the next choice sees it taken
         return state
@@ -148,8 +160,12 @@ class LocalDriver(RuntimeDriver):
         """Make the instance's PHP group run as `spec` says: no-op when it already does and answers."""
         port = state["port"]
         server = processes.PhpServer(
-            binary=self.tools.php(spec.php_version), port=port, docroot=files.www, router=PHP_DIR / "router.php",
-            workers=spec.desired_count, flags=naming.php_settings(spec.settings),
+            binary=self.tools.php(spec.php_version),
+            port=port,
+            docroot=files.www,
+            router=PHP_DIR / "router.php",
+            workers=spec.desired_count,
+            flags=naming.php_settings(spec.settings),
             env={"BBWS_SITES": str(files.sites_file), "BBWS_INSTANCE": files.root.name},
         )
         launch = {"argv": server.argv(), "workers": server.workers}
@@ -159,8 +175,11 @@ class LocalDriver(RuntimeDriver):
             return
         self._stop(files, port)  # waits until the port is free when it stopped our own group
         if not processes.port_is_free(port):
-            raise DriverError(f"port {port} of instance {files.root.name} is in use by another program",
-                              code="PORT_IN_USE", retryable=True)
+            raise DriverError(
+                f"port {port} of instance {files.root.name} is in use by another program",
+                code="PORT_IN_USE",
+                retryable=True,
+            )
         pid = processes.spawn(server.argv(), env=server.environment(), log=files.logs / "php.log", cwd=files.root)
         files.write_pid(pid)
         self._serving.add(files.root)
@@ -192,8 +211,12 @@ class LocalDriver(RuntimeDriver):
     def _place(self, spec: InstanceSpec, files: InstanceFiles) -> Place:
         state = self._state(files)
         php = self.tools.php(str(state.get("phpVersion") or spec.php_version))
-        return Place(files=files, port=state["port"], php=php,
-                     wordpress_version=str(state.get("wordpressVersion") or spec.wordpress_version))
+        return Place(
+            files=files,
+            port=state["port"],
+            php=php,
+            wordpress_version=str(state.get("wordpressVersion") or spec.wordpress_version),
+        )
 
     # -- instances ---------------------------------------------------------------------------------------------
     def provision(self, spec: InstanceSpec) -> DriverResult:
@@ -201,8 +224,11 @@ class LocalDriver(RuntimeDriver):
         self.tools.php(spec.php_version)
         naming.php_settings(spec.settings)
         if spec.wordpress_version not in self.tools.wordpress_versions():
-            raise DriverError(f"WordPress {spec.wordpress_version} is not installed here; available: "
-                              f"{', '.join(self.tools.wordpress_versions())}", code="UNSUPPORTED_VERSION")
+            raise DriverError(
+                f"WordPress {spec.wordpress_version} is not installed here; available: "
+                f"{', '.join(self.tools.wordpress_versions())}",
+                code="UNSUPPORTED_VERSION",
+            )
         with self._locked(spec) as files:
             made = not files.root.exists()
             try:
@@ -250,8 +276,12 @@ class LocalDriver(RuntimeDriver):
                 core = self.cores.ensure(spec.wordpress_version)  # refuses an unknown version before any change
                 self._stop(files)
                 self.db.ensure_running()
-                place = Place(files=files, port=state["port"], php=self.tools.php(spec.php_version),
-                              wordpress_version=spec.wordpress_version)
+                place = Place(
+                    files=files,
+                    port=state["port"],
+                    php=self.tools.php(spec.php_version),
+                    wordpress_version=spec.wordpress_version,
+                )
                 self.sites.upgrade_all(place, core)
             state = {**state, **self._spec_state(spec)}
             files.write_state(state)
@@ -272,8 +302,10 @@ class LocalDriver(RuntimeDriver):
                 for key, entry in sites.items():
                     archive = export_dir / f"{key}.tar.gz"
                     # A retry after a crash: the archive is there already, or the database went first.
-                    if entry.get("status") == "ready" and not archive.exists() and self.db.database_exists(
-                        naming.database_name(key)
+                    if (
+                        entry.get("status") == "ready"
+                        and not archive.exists()
+                        and self.db.database_exists(naming.database_name(key))
                     ):
                         self.sites.export(place, key, archive)
                     if archive.exists():
@@ -341,6 +373,22 @@ class LocalDriver(RuntimeDriver):
     def run_admin(self, spec: InstanceSpec, key: str, command: str, args: dict[str, Any] | None = None) -> Any:
         with self._site_place(spec) as place:
             return self.sites.admin(place, key, command, args)
+
+    def copy_site(self, source: InstanceSpec, source_key: str, target: InstanceSpec, site: SiteSpec) -> SiteInfo:
+        """Straight from the source's database and files (one MariaDB server holds every instance's sites)."""
+        first, second = sorted((source, target), key=lambda spec: self.files(spec).root.name)
+        with self._locked(first), self._locked(second):
+            source_place = self._place(source, self.files(source))
+            with self._site_place(target) as place:
+                return self.sites.copy(source_place, source_key, place, site)
+
+    def install_package(self, spec: InstanceSpec, key: str, kind: str, archive: Path) -> dict[str, Any]:
+        with self._site_place(spec) as place:
+            return packages.install(self.sites, place, key, kind, archive)
+
+    def remove_package(self, spec: InstanceSpec, key: str, kind: str, slug: str) -> None:
+        with self._site_place(spec) as place:
+            packages.remove(self.sites, place, key, kind, slug)
 
     def set_site_maintenance(self, spec: InstanceSpec, key: str, enabled: bool) -> None:
         """Suspend (503 maintenance page) or resume one site; its files and database stay."""

@@ -96,10 +96,19 @@ class MariaDB:
         with contextlib.suppress(FileNotFoundError):
             self.socket.unlink()  # left by a server that died; mariadbd refuses to start beside it otherwise
         argv = [
-            mariadbd, "--no-defaults", f"--datadir={self.data}", f"--socket={self.socket}", f"--port={port}",
-            "--bind-address=127.0.0.1", f"--pid-file={self.run / 'mariadbd.pid'}", f"--user={_user()}",
-            f"--log-error={self.log}", "--skip-name-resolve", "--innodb-log-file-size=8M",
-            "--character-set-server=utf8mb4", "--collation-server=utf8mb4_unicode_ci",
+            mariadbd,
+            "--no-defaults",
+            f"--datadir={self.data}",
+            f"--socket={self.socket}",
+            f"--port={port}",
+            "--bind-address=127.0.0.1",
+            f"--pid-file={self.run / 'mariadbd.pid'}",
+            f"--user={_user()}",
+            f"--log-error={self.log}",
+            "--skip-name-resolve",
+            "--innodb-log-file-size=8M",
+            "--character-set-server=utf8mb4",
+            "--collation-server=utf8mb4_unicode_ci",
             # Commits reach the OS at once and the disk within a second: a crash of mariadbd loses nothing, only a
             # crash of the machine can lose the last second. wp_install's hundreds of commits then skip an fsync each.
             "--innodb-flush-log-at-trx-commit=2",
@@ -122,9 +131,20 @@ class MariaDB:
         shutil.rmtree(staging, ignore_errors=True)
         self.data.parent.mkdir(parents=True, exist_ok=True)
         done = subprocess.run(
-            [install, "--no-defaults", f"--datadir={staging}", f"--user={_user()}",
-             "--auth-root-authentication-method=normal", "--skip-test-db", "--innodb-log-file-size=8M"],
-            capture_output=True, text=True, timeout=120, check=False, stdin=subprocess.DEVNULL,
+            [
+                install,
+                "--no-defaults",
+                f"--datadir={staging}",
+                f"--user={_user()}",
+                "--auth-root-authentication-method=normal",
+                "--skip-test-db",
+                "--innodb-log-file-size=8M",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+            stdin=subprocess.DEVNULL,
         )
         if done.returncode != 0:
             shutil.rmtree(staging, ignore_errors=True)
@@ -139,8 +159,9 @@ class MariaDB:
             if not processes.alive(pid):
                 raise DriverError(f"MariaDB did not start: {processes.tail(self.log)}")
             time.sleep(0.05)
-        raise DriverError(f"MariaDB did not answer within its start timeout: {processes.tail(self.log)}",
-                          retryable=True)
+        raise DriverError(
+            f"MariaDB did not answer within its start timeout: {processes.tail(self.log)}", retryable=True
+        )
 
     def _answers(self) -> bool:
         try:
@@ -193,8 +214,13 @@ class MariaDB:
                 return
             admin = self.tools.which("mariadb-admin")
             if admin and self.client_cnf.exists():
-                subprocess.run([admin, f"--defaults-file={self.client_cnf}", "shutdown"], capture_output=True,
-                               timeout=30, check=False, stdin=subprocess.DEVNULL)
+                subprocess.run(
+                    [admin, f"--defaults-file={self.client_cnf}", "shutdown"],
+                    capture_output=True,
+                    timeout=30,
+                    check=False,
+                    stdin=subprocess.DEVNULL,
+                )
             self._stop_pid(state["pid"])
 
     def running_pid(self) -> int | None:
@@ -228,8 +254,15 @@ class MariaDB:
 
     # -- clients -----------------------------------------------------------------------------------------------
     def _connect_as(self, secret: str, *, timeout: int, database: str | None = None) -> pymysql.Connection:
-        return pymysql.connect(unix_socket=str(self.socket), user="root", password=secret, database=database,
-                               autocommit=True, connect_timeout=timeout, charset="utf8mb4")
+        return pymysql.connect(
+            unix_socket=str(self.socket),
+            user="root",
+            password=secret,
+            database=database,
+            autocommit=True,
+            connect_timeout=timeout,
+            charset="utf8mb4",
+        )
 
     def connect(self, *, timeout: int = 10, database: str | None = None) -> pymysql.Connection:
         """A root connection over the socket (the password from client.cnf once the server is secured)."""
@@ -273,12 +306,16 @@ class MariaDB:
             cur.execute("SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = %s", (database,))
             return cur.fetchone() is not None
 
-    def dump(self, database: str, out: Path) -> None:
-        argv = [*self.client_argv("mariadb-dump"), "--single-transaction", "--hex-blob", "--skip-lock-tables",
+    def _dump_argv(self, database: str) -> list[str]:
+        return [*self.client_argv("mariadb-dump"), "--single-transaction", "--hex-blob", "--skip-lock-tables",
                 "--default-character-set=utf8mb4", "--routines", "--triggers", database]
+
+    def dump(self, database: str, out: Path) -> None:
+        argv = self._dump_argv(database)
         with open(out, "wb") as sink:
-            done = subprocess.run(argv, stdout=sink, stderr=subprocess.PIPE, timeout=600, check=False,
-                                  stdin=subprocess.DEVNULL)
+            done = subprocess.run(
+                argv, stdout=sink, stderr=subprocess.PIPE, timeout=600, check=False, stdin=subprocess.DEVNULL
+            )
         if done.returncode != 0:
             raise DriverError(f"mariadb-dump of {database} failed: {done.stderr.decode(errors='replace')[-300:]}")
 
@@ -288,6 +325,28 @@ class MariaDB:
             done = subprocess.run(argv, stdin=source, capture_output=True, timeout=600, check=False)
         if done.returncode != 0:
             raise DriverError(f"loading the dump into {database} failed: {done.stderr.decode(errors='replace')[-300:]}")
+
+    def copy_database(self, source: str, target: str) -> None:
+        """`mariadb-dump source | mariadb target`, streamed (no file in between)."""
+        dump = subprocess.Popen(
+            self._dump_argv(source),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+        )
+        assert dump.stdout is not None
+        load = subprocess.run(
+            [*self.client_argv("mariadb"), "--default-character-set=utf8mb4", target],
+            stdin=dump.stdout,
+            capture_output=True,
+            timeout=600,
+            check=False,
+        )
+        dump.stdout.close()
+        dump_error = dump.stderr.read() if dump.stderr else b""
+        if dump.wait(timeout=600) != 0 or load.returncode != 0:
+            said = (dump_error or load.stderr).decode(errors="replace")[-300:]
+            raise DriverError(f"copying database {source} to {target} failed: {said}")
 
 
 def _user() -> str:

@@ -17,10 +17,29 @@ from bbws.instances.local.layout import InstanceFiles
 from bbws.instances.local.mariadb import MariaDB
 from bbws.instances.local.wordpress import CoreTemplates
 
-ADMIN_COMMANDS = frozenset({
-    "plugins", "activate-plugin", "deactivate-plugin", "themes", "switch-theme", "get-option", "update-option",
-    "health", "create-app-password", "posts-count", "create-post", "rotate-credentials", "reset-admin", "upgrade-db",
-})
+ADMIN_COMMANDS = frozenset(
+    {
+        "plugins",
+        "activate-plugin",
+        "deactivate-plugin",
+        "themes",
+        "switch-theme",
+        "get-option",
+        "update-option",
+        "health",
+        "packages",
+        "finish-copy",
+        "create-app-password",
+        "posts-count",
+        "create-post",
+        "rotate-credentials",
+        "reset-admin",
+        "upgrade-db",
+        "inventory",
+        "get-options",
+        "set-options",
+    }
+)
 ARCHIVE_FORMAT = 1
 
 
@@ -70,21 +89,50 @@ class Sites:
             raise DriverError(f"no site {key} in this instance", code="NOT_FOUND")
         return entry
 
-    def _info(self, place: Place, key: str, entry: dict[str, Any], password: str | None = None) -> SiteInfo:
+    def _info(
+        self,
+        place: Place,
+        key: str,
+        entry: dict[str, Any],
+        password: str | None = None,
+        packages: dict[str, Any] | None = None,
+    ) -> SiteInfo:
         database = naming.database_name(key)
-        return SiteInfo(url=place.url(entry["path"]) + "/", path=entry["path"], database=database,
-                        database_user=database, files_path=str(place.files.site_dir(entry["path"])),
-                        admin_user=entry.get("adminUser", "admin"), admin_password=password)
+        return SiteInfo(
+            url=place.url(entry["path"]) + "/",
+            path=entry["path"],
+            database=database,
+            database_user=database,
+            files_path=str(place.files.site_dir(entry["path"])),
+            admin_user=entry.get("adminUser", "admin"),
+            admin_password=password,
+            packages=packages,
+        )
 
     def _write_config(self, place: Place, key: str, path: str, secret: str) -> None:
         database = naming.database_name(key)
-        settings = config.SiteConfig(database=database, user=database, password=secret, socket=str(self.db.socket),
-                                     url=place.url(path), mail_log=str(place.files.mail_log(key)), key=key)
+        settings = config.SiteConfig(
+            database=database,
+            user=database,
+            password=secret,
+            socket=str(self.db.socket),
+            url=place.url(path),
+            mail_log=str(place.files.mail_log(key)),
+            key=key,
+        )
         wordpress.write_config(place.files.site_dir(path), settings)
 
+    @staticmethod
+    def _database_secret(place: Place, path: str) -> str:
+        """The database password of a site being replaced (a restore, a promotion's target) stays what it was:
+        the running PHP workers keep a compiled wp-config for a moment after it is rewritten. A new site gets a
+        new one."""
+        return wordpress.read_config_value(place.files.site_dir(path), "DB_PASSWORD") or config.password()
+
     def _script(self, place: Place, path: str, script: str, **payload: Any) -> Any:
-        return wordpress.run_script(place.php, script, {"dir": str(place.files.site_dir(path)),
-                                                        "url": place.url(path), **payload})
+        return wordpress.run_script(
+            place.php, script, {"dir": str(place.files.site_dir(path)), "url": place.url(path), **payload}
+        )
 
     # -- operations --------------------------------------------------------------------------------------
     def install(self, place: Place, site: SiteSpec) -> SiteInfo:
@@ -92,16 +140,28 @@ class Sites:
         entry = self._claim(place, key, path, site.title)
         password = site.admin_password or config.password()
         if entry["status"] == "ready":  # a retried install: hand back working credentials
-            self._script(place, path, "admin.php", command="reset-admin",
-                         args={"user": entry.get("adminUser", site.admin_user), "password": password,
-                               "email": site.admin_email})
+            self._script(
+                place,
+                path,
+                "admin.php",
+                command="reset-admin",
+                args={"user": entry.get("adminUser", site.admin_user), "password": password, "email": site.admin_email},
+            )
             return self._info(place, key, entry, password)
         secret = config.password()
         self.db.create_site_database(naming.database_name(key), secret)
         wordpress.new_site_files(self.cores.ensure(place.wordpress_version), place.files.site_dir(path))
         self._write_config(place, key, path, secret)
-        self._script(place, path, "install.php", title=site.title, admin_user=site.admin_user,
-                     admin_email=site.admin_email, admin_password=password, tagline=site.tagline)
+        self._script(
+            place,
+            path,
+            "install.php",
+            title=site.title,
+            admin_user=site.admin_user,
+            admin_email=site.admin_email,
+            admin_password=password,
+            tagline=site.tagline,
+        )
         self._settle(place, key, status="ready", adminUser=site.admin_user, wordpressVersion=place.wordpress_version)
         return self._info(place, key, place.files.read_sites()[key], password)
 
@@ -130,11 +190,18 @@ class Sites:
         with tempfile.TemporaryDirectory(dir=place.files.run) as work:
             dump = Path(work) / "database.sql"
             self.db.dump(naming.database_name(key), dump)
-            manifest = {"format": ARCHIVE_FORMAT, "key": key, "path": entry["path"], "title": entry.get("title"),
-                        "url": place.url(entry["path"]), "wordpressVersion": entry.get("wordpressVersion"),
-                        "tablePrefix": "wp_", "exportedAt": int(time.time())}
+            manifest = {
+                "format": ARCHIVE_FORMAT,
+                "key": key,
+                "path": entry["path"],
+                "title": entry.get("title"),
+                "url": place.url(entry["path"]),
+                "wordpressVersion": entry.get("wordpressVersion"),
+                "tablePrefix": "wp_",
+                "exportedAt": int(time.time()),
+            }
             (Path(work) / "manifest.json").write_text(json.dumps(manifest, indent=2))
-            with tarfile.open(partial, "w:gz", compresslevel=6) as tar:
+            with tarfile.open(partial, "w:gz", compresslevel=1) as tar:
                 tar.add(Path(work) / "manifest.json", arcname="manifest.json")
                 tar.add(dump, arcname="database.sql")
                 tar.add(site_dir / "wp-content", arcname="wp-content")
@@ -147,29 +214,87 @@ class Sites:
             manifest = _unpack(archive, Path(work))
             self._claim(place, key, path, site.title)
             self._settle(place, key, status="installing")
-            database, secret = naming.database_name(key), config.password()
+            database, secret = naming.database_name(key), self._database_secret(place, path)
             self.db.recreate_database(database)
             self.db.create_site_database(database, secret)
             self.db.load(database, Path(work) / "database.sql")
-            wordpress.new_site_files(self.cores.ensure(place.wordpress_version), place.files.site_dir(path),
-                                     wp_content=Path(work) / "wp-content")
-        self._write_config(place, key, path, secret)  # fresh database password and salts
-        old, new = str(manifest["url"]).rstrip("/"), place.url(path)
+            wordpress.new_site_files(
+                self.cores.ensure(place.wordpress_version),
+                place.files.site_dir(path),
+                wp_content=Path(work) / "wp-content",
+            )
+        return self._finish_copy(
+            place,
+            site,
+            str(manifest["url"]),
+            manifest.get("wordpressVersion"),
+            imported_from=manifest.get("key"),
+            secret=secret,
+        )
+
+    def copy(self, source: Place, source_key: str, place: Place, site: SiteSpec) -> SiteInfo:
+        """Copy a site of this MariaDB server (any instance) over `site`: the database straight from server to
+        server, `wp-content` file by file; no archive in between."""
+        entry = self._ready(source, source_key)
+        key, path = naming.site_key(site.key), naming.site_path(site.path)
+        self._claim(place, key, path, site.title)
+        self._settle(place, key, status="installing")
+        database, secret = naming.database_name(key), self._database_secret(place, path)
+        self.db.recreate_database(database)
+        self.db.create_site_database(database, secret)
+        self.db.copy_database(naming.database_name(source_key), database)
+        with tempfile.TemporaryDirectory(dir=place.files.run) as work:
+            content = Path(work) / "wp-content"
+            shutil.copytree(source.files.site_dir(entry["path"]) / "wp-content", content, symlinks=True)
+            wordpress.new_site_files(
+                self.cores.ensure(place.wordpress_version), place.files.site_dir(path), wp_content=content
+            )
+        return self._finish_copy(
+            place,
+            site,
+            source.url(entry["path"]),
+            entry.get("wordpressVersion"),
+            imported_from=source_key,
+            secret=secret,
+        )
+
+    def _finish_copy(
+        self, place: Place, site: SiteSpec, old_url: str, old_version: Any, *, imported_from: Any, secret: str
+    ) -> SiteInfo:
+        """A copied site made its own: config with its database password and fresh salts, URLs rewritten, the
+        database upgraded when the core differs, the source's credentials dropped, a new admin password."""
+        key, path = naming.site_key(site.key), naming.site_path(site.path)
+        self._write_config(place, key, path, secret)
+        old, new = old_url.rstrip("/"), place.url(path)
         if old != new:  # block content keeps URLs JSON-escaped too (http:\/\/...)
             pairs = [[old, new], [old.replace("/", "\\/"), new.replace("/", "\\/")]]
             self._script(place, path, "search-replace.php", pairs=pairs)
-        if manifest.get("wordpressVersion") != place.wordpress_version:
+        if old_version != place.wordpress_version:
             self._script(place, path, "admin.php", command="upgrade-db")
         password = site.admin_password or config.password()
-        self._script(place, path, "admin.php", command="rotate-credentials")
-        self._script(place, path, "admin.php", command="reset-admin",
-                     args={"user": site.admin_user, "password": password, "email": site.admin_email})
-        if site.title:
-            self._script(place, path, "admin.php", command="update-option", args={"name": "blogname",
-                                                                                   "value": site.title})
-        self._settle(place, key, status="ready", title=site.title, adminUser=site.admin_user,
-                     wordpressVersion=place.wordpress_version, importedFrom=manifest.get("key"))
-        return self._info(place, key, place.files.read_sites()[key], password)
+        packages = self._script(
+            place,
+            path,
+            "admin.php",
+            command="finish-copy",
+            args={
+                "user": site.admin_user,
+                "password": password,
+                "email": site.admin_email,
+                "title": site.title,
+                "tagline": site.tagline,
+            },
+        )
+        self._settle(
+            place,
+            key,
+            status="ready",
+            title=site.title,
+            adminUser=site.admin_user,
+            wordpressVersion=place.wordpress_version,
+            importedFrom=imported_from,
+        )
+        return self._info(place, key, place.files.read_sites()[key], password, packages)
 
     def search_replace(self, place: Place, key: str, old: str, new: str) -> int:
         entry = self._ready(place, key)
@@ -180,8 +305,9 @@ class Sites:
 
     def admin(self, place: Place, key: str, command: str, args: dict[str, Any] | None) -> Any:
         if command not in ADMIN_COMMANDS:
-            raise DriverError(f"unknown admin command {command!r}; known: {', '.join(sorted(ADMIN_COMMANDS))}",
-                              code="UNKNOWN_COMMAND")
+            raise DriverError(
+                f"unknown admin command {command!r}; known: {', '.join(sorted(ADMIN_COMMANDS))}", code="UNKNOWN_COMMAND"
+            )
         entry = self._ready(place, key)
         return self._script(place, entry["path"], "admin.php", command=command, args=args or {})
 

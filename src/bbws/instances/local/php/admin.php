@@ -3,6 +3,12 @@
 // stdout the command's JSON answer (or {"error", "code"} with exit status 2).
 require __DIR__ . '/lib.php';
 $input = bbws_prepare();
+// A plugin that throws (while WordPress loads it, or on activation) is reported in one line naming its file,
+// without a stack trace.
+set_exception_handler(function (Throwable $error) {
+    $file = preg_replace('#^.*/(wp-(?:content|includes|admin)/)#', '$1', $error->getFile());
+    bbws_fail(get_class($error) . ': ' . $error->getMessage() . " in $file:" . $error->getLine(), 'PHP_ERROR');
+});
 require $input['dir'] . '/wp-load.php';
 require_once ABSPATH . 'wp-admin/includes/admin.php';
 
@@ -76,7 +82,112 @@ function bbws_health(): array
         'status' => isset($counts['critical']) ? 'critical' : (isset($counts['recommended']) ? 'recommended' : 'good'),
         'counts' => (object) $counts,
         'tests' => $results,
+        'packages' => bbws_packages(),  // the drift check needs them: one run instead of three
     ];
+}
+
+/** Files below $root as [relative path => [size, md5 or null]], leaving out caches (they differ by nature). */
+function bbws_files(string $root, bool $hash): array
+{
+    $files = [];
+    if (!is_dir($root)) {
+        return $files;
+    }
+    $skip = function ($current) use ($root) {
+        if (!$current->isDir()) {
+            return true;
+        }
+        $relative = substr($current->getPathname(), strlen($root) + 1);
+        return $current->getFilename() !== 'cache' && !in_array($relative, ['upgrade', 'upgrade-temp-backup'], true);
+    };
+    $walk = new RecursiveIteratorIterator(new RecursiveCallbackFilterIterator(
+        new RecursiveDirectoryIterator($root, FilesystemIterator::SKIP_DOTS), $skip));
+    foreach ($walk as $file) {
+        if ($file->isFile() && !$file->isLink()) {
+            $relative = str_replace(DIRECTORY_SEPARATOR, '/', substr($file->getPathname(), strlen($root) + 1));
+            $files[$relative] = [$file->getSize(), $hash ? md5_file($file->getPathname()) : null];
+        }
+    }
+    ksort($files, SORT_STRING);
+    return $files;
+}
+
+/** What the platform compares between two sites (promotion plans, drift): versions, theme, plugins, tables
+ * with their row counts and checksums, the main options, uploads, and optionally every wp-content file's md5. */
+function bbws_inventory(bool $with_files): array
+{
+    global $wpdb;
+    $tables = [];
+    $like = $wpdb->esc_like($wpdb->prefix) . '%';
+    foreach ($wpdb->get_col($wpdb->prepare('SHOW TABLES LIKE %s', $like)) as $name) {
+        $quoted = '`' . str_replace('`', '``', $name) . '`';
+        $check = $wpdb->get_row("CHECKSUM TABLE $quoted", ARRAY_A);
+        $tables[] = ['name' => $name, 'rows' => (int) $wpdb->get_var("SELECT COUNT(*) FROM $quoted"),
+                     'checksum' => isset($check['Checksum']) ? (string) $check['Checksum'] : null];
+    }
+    $options = [];
+    foreach (['blogname', 'blogdescription', 'siteurl', 'home', 'template', 'stylesheet'] as $name) {
+        $options[$name] = get_option($name, null);
+    }
+    $uploads = bbws_files(wp_upload_dir(null, false)['basedir'], false);
+    $theme = wp_get_theme();
+    $answer = [
+        'wordpress' => get_bloginfo('version'),
+        'php' => PHP_VERSION,
+        'database' => $wpdb->get_var('SELECT VERSION()'),
+        'theme' => ['slug' => $theme->get_stylesheet(), 'version' => $theme->get('Version')],
+        'plugins' => array_map('bbws_plugin', array_keys(get_plugins())),
+        'tables' => $tables,
+        'options' => $options,
+        'uploads' => ['files' => count($uploads), 'bytes' => array_sum(array_column($uploads, 0))],
+    ];
+    if ($with_files) {
+        $answer['files'] = (object) array_map(fn ($f) => $f[1], bbws_files(WP_CONTENT_DIR, true));
+    }
+    return $answer;
+}
+
+function bbws_themes(): array
+{
+    $active = get_stylesheet();
+    $themes = [];
+    foreach (wp_get_themes() as $stylesheet => $theme) {
+        $themes[] = ['theme' => $stylesheet, 'name' => $theme->get('Name'), 'version' => $theme->get('Version'),
+                     'active' => $stylesheet === $active,
+                     'parent' => $theme->parent() ? $theme->get_template() : null];
+    }
+    return $themes;
+}
+
+function bbws_packages(): array
+{
+    return ['plugins' => array_map('bbws_plugin', array_keys(get_plugins())), 'themes' => bbws_themes()];
+}
+
+/** After a copy: application passwords and login sessions of the source must not open the copy. */
+function bbws_rotate_credentials(): int
+{
+    $users = get_users(['fields' => 'ID']);
+    foreach ($users as $id) {
+        delete_user_meta((int) $id, '_application_passwords');
+    }
+    WP_Session_Tokens::destroy_all_for_all_users();
+    return count($users);
+}
+
+function bbws_reset_admin(array $args): string
+{
+    $login = bbws_arg($args, 'user');
+    $password = bbws_arg($args, 'password');
+    $user = get_user_by('login', $login);
+    if ($user) {
+        wp_set_password($password, $user->ID);
+        $user->set_role('administrator');
+    } else {
+        bbws_check(wp_insert_user(['user_login' => $login, 'user_pass' => $password, 'role' => 'administrator',
+                                   'user_email' => bbws_arg($args, 'email')]));
+    }
+    return $login;
 }
 
 switch ((string) ($input['command'] ?? '')) {
@@ -91,13 +202,10 @@ switch ((string) ($input['command'] ?? '')) {
         deactivate_plugins($file, false, false);
         bbws_answer(bbws_plugin($file));
     case 'themes':
-        $active = get_stylesheet();
-        $themes = [];
-        foreach (wp_get_themes() as $stylesheet => $theme) {
-            $themes[] = ['theme' => $stylesheet, 'name' => $theme->get('Name'), 'version' => $theme->get('Version'),
-                         'active' => $stylesheet === $active];
-        }
-        bbws_answer($themes);
+        bbws_answer(bbws_themes());
+    case 'packages':
+        // Plugins and themes in one run (a health check's drift, a new site's declared baseline).
+        bbws_answer(bbws_packages());
     case 'switch-theme':
         $theme = wp_get_theme(bbws_arg($args, 'theme'));
         if (!$theme->exists()) {
@@ -110,6 +218,28 @@ switch ((string) ($input['command'] ?? '')) {
     case 'update-option':
         $name = bbws_arg($args, 'name');
         bbws_answer(['name' => $name, 'updated' => update_option($name, $args['value'] ?? null)]);
+    case 'get-options':
+        $names = is_array($args['names'] ?? null) ? array_map('strval', $args['names']) : [];
+        $values = [];
+        foreach ($names as $name) {
+            $values[$name] = get_option($name, null);
+        }
+        bbws_answer(['options' => (object) $values]);
+    case 'set-options':
+        // Several options in one run (a plugin's configuration; null deletes one); the values read back answer.
+        $options = is_array($args['options'] ?? null) ? $args['options'] : [];
+        $values = [];
+        foreach ($options as $name => $value) {
+            if ($value === null) {
+                delete_option((string) $name);
+            } else {
+                update_option((string) $name, $value);
+            }
+            $values[$name] = get_option((string) $name, null);
+        }
+        bbws_answer(['options' => (object) $values]);
+    case 'inventory':
+        bbws_answer(bbws_inventory(!empty($args['files'])));
     case 'health':
         bbws_answer(bbws_health());
     case 'create-app-password':
@@ -125,31 +255,33 @@ switch ((string) ($input['command'] ?? '')) {
         $counts = (array) wp_count_posts((string) ($args['type'] ?? 'post'));
         bbws_answer(['counts' => array_map('intval', $counts), 'publish' => (int) ($counts['publish'] ?? 0)]);
     case 'create-post':
+        // Categories by name, made when missing (the built-in blog template files its posts under them).
+        $categories = [];
+        foreach (is_array($args['categories'] ?? null) ? $args['categories'] : [] as $name) {
+            $term = term_exists((string) $name, 'category') ?: wp_insert_term((string) $name, 'category');
+            bbws_check($term);
+            $categories[] = (int) $term['term_id'];
+        }
         $id = wp_insert_post(['post_title' => bbws_arg($args, 'title'), 'post_content' => (string) ($args['content'] ?? ''),
                               'post_status' => (string) ($args['status'] ?? 'publish'),
-                              'post_type' => (string) ($args['type'] ?? 'post')], true);
+                              'post_type' => (string) ($args['type'] ?? 'post'), 'post_category' => $categories], true);
         bbws_check($id);
-        bbws_answer(['id' => $id, 'link' => get_permalink($id)]);
+        bbws_answer(['id' => $id, 'link' => get_permalink($id), 'categories' => $categories]);
     case 'rotate-credentials':
-        // After a copy: application passwords and login sessions of the source must not open the copy.
-        $users = get_users(['fields' => 'ID']);
-        foreach ($users as $id) {
-            delete_user_meta((int) $id, '_application_passwords');
-        }
-        WP_Session_Tokens::destroy_all_for_all_users();
-        bbws_answer(['users' => count($users)]);
+        bbws_answer(['users' => bbws_rotate_credentials()]);
     case 'reset-admin':
-        $login = bbws_arg($args, 'user');
-        $password = bbws_arg($args, 'password');
-        $user = get_user_by('login', $login);
-        if ($user) {
-            wp_set_password($password, $user->ID);
-            $user->set_role('administrator');
-        } else {
-            bbws_check(wp_insert_user(['user_login' => $login, 'user_pass' => $password, 'role' => 'administrator',
-                                       'user_email' => bbws_arg($args, 'email')]));
+        bbws_answer(['user' => bbws_reset_admin($args)]);
+    case 'finish-copy':
+        // Everything a copied site needs in one run: the source's credentials stop working, the admin gets the
+        // new password, the title (and tagline) are the copy's; the answer is its plugins and themes.
+        bbws_rotate_credentials();
+        bbws_reset_admin($args);
+        foreach (['title' => 'blogname', 'tagline' => 'blogdescription'] as $arg => $option) {
+            if (isset($args[$arg]) && is_string($args[$arg]) && $args[$arg] !== '') {
+                update_option($option, $args[$arg]);
+            }
         }
-        bbws_answer(['user' => $login]);
+        bbws_answer(bbws_packages());
     case 'upgrade-db':
         require_once ABSPATH . 'wp-admin/includes/upgrade.php';
         wp_upgrade();

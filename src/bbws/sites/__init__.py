@@ -1,0 +1,1 @@
+"""Sites: single-site WordPress installs inside a tenant's instance, one record per environment."""

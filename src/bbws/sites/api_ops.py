@@ -1,0 +1,334 @@
+"""Site operation routes: clone, promote (with a dry run), promotions and rollback, backups and restore,
+health, apply a template, and new admin credentials."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Any
+
+from fastapi import Path, Query, Request
+from fastapi.responses import JSONResponse
+
+from bbws.core.deps import ActorDep, Authz, Ctr, Pages
+from bbws.core.errors import Conflict, UnprocessableEntity
+from bbws.core.pagination import render_page
+from bbws.core.router import api_router
+from bbws.core.schemas import page_of
+from bbws.instances.driver import DriverError
+from bbws.instances.service import ready_driver, spec_of
+from bbws.jobs.operations import accepted
+from bbws.jobs.schemas import OperationPublic
+from bbws.sites import backups, history, promotion, requests, service
+from bbws.sites.api_common import SITE, SiteId, TenantId, load_site
+from bbws.sites.models import SiteAction, SiteStatus, check_action, check_promotion
+from bbws.sites.records import instance_of
+from bbws.sites.schemas import (
+    ApplyTemplateBody,
+    BackupPublic,
+    CloneBody,
+    HealthReport,
+    PromoteBody,
+    PromotionPlan,
+    PromotionPublic,
+    RestoreBody,
+)
+from bbws.tenants.service import get_tenant
+
+router = api_router("Sites")
+BackupPage, PromotionPage = page_of(BackupPublic), page_of(PromotionPublic)
+PromotionId = Annotated[str, Path(pattern=r"^prm_[0-9a-z]{26}$", description="Promotion id (`prm_...`).")]
+BUSY: dict[int | str, dict[str, Any]] = {
+    409: {"description": "OPERATION_IN_PROGRESS: another operation is still running on this site"},
+    422: {"description": "SITE_005: the site's state does not allow this"},
+}
+
+
+def _page(request: Request, ctr: Ctr, pages: Pages, render: Any, query: Any) -> JSONResponse:
+    """A page of items kept under a site (no filters): the cursor in, the rendered page out."""
+    page = query(ctr.cursors.start_of(pages.start_at, request.url.path, {}))
+    return render_page(page, codec=ctr.cursors, path=request.url.path, filters={}, page_size=pages.page_size,
+                       render=render)
+
+
+@router.post(
+    SITE + "/clone",
+    status_code=202,
+    response_model=OperationPublic,
+    summary="Clone a site",
+    responses={**BUSY, 409: {"description": "SITE_003, OPERATION_IN_PROGRESS or INSTANCE_NOT_FOUND"}},
+)
+def clone_site(
+    tenantId: TenantId, siteId: SiteId, body: CloneBody, ctr: Ctr, authz: Authz, actor: ActorDep
+) -> JSONResponse:
+    """A new site with the same content, files, theme and plugins; every URL rewritten (serialized values too)
+    and fresh credentials. `environment` defaults to the source's."""
+    source = load_site(ctr.store, authz, tenantId, siteId, "sites:write")
+    env = body.environment.value if body.environment else source["environment"]
+    authz.require("sites:write", tenant_id=tenantId, node_path=source.get("nodePath") or "", environment=env)
+    operation = requests.request_clone(
+        store=ctr.store,
+        clock=ctr.clock,
+        actor=actor,
+        tenant=get_tenant(store=ctr.store, tenant_id=tenantId),
+        source=source,
+        subdomain=body.subdomain,
+        site_name=body.siteName,
+        environment=env,
+    )
+    return accepted(operation, wake=ctr.wake)
+
+
+@router.post(
+    SITE + "/promote",
+    status_code=202,
+    response_model=OperationPublic,
+    summary="Promote a site DEV -> SIT -> PROD",
+    responses={
+        200: {"model": PromotionPlan, "description": "dryRun=true: the plan, nothing changed"},
+        **BUSY,
+        422: {
+            "description": "SITE_006 (order), SITE_005, HEALTH_GATE_FAILED (SIT -> PROD needs "
+            "the source healthy for the whole lookback window)"
+        },
+    },
+)
+def promote_site(
+    tenantId: TenantId,
+    siteId: SiteId,
+    body: PromoteBody,
+    ctr: Ctr,
+    authz: Authz,
+    actor: ActorDep,
+    dryRun: Annotated[bool, Query(description="Return the plan only: what would change in the target.")] = False,
+) -> JSONResponse:
+    """Backs the target up, copies the source over it (or makes it), checks its health and puts it back by
+    itself when the check fails. Promotion to prod needs a tenant ADMIN."""
+    source = load_site(ctr.store, authz, tenantId, siteId, "sites:read")
+    authz.require(
+        f"promote:{body.target}", tenant_id=tenantId, node_path=source.get("nodePath") or "", environment=body.target
+    )
+    check_promotion(source["environment"], body.target)
+    service.refuse_busy(source)
+    check_action(SiteAction.PROMOTE, SiteStatus(source["status"]))
+    target = promotion.find_target(ctr.store, source, body.target)
+    if target is not None:
+        service.refuse_busy(target)
+        check_action(SiteAction.PROMOTE, SiteStatus(target["status"]))
+    gate = {"required": False, "passed": True, "detail": "only SIT -> PROD reads the lookback window"}
+    if body.target == "prod":
+        gate = history.lookback_gate(
+            store=ctr.store,
+            site=source,
+            now=ctr.clock.now(),
+            lookback_hours=ctr.settings.health_lookback_hours,
+            interval_seconds=ctr.settings.health_interval_seconds,
+        )
+    plan = _plan(ctr, source, target)
+    if dryRun:
+        return JSONResponse(
+            {
+                "dryRun": True,
+                "sourceSiteId": source["siteId"],
+                "sourceEnvironment": source["environment"],
+                "targetEnvironment": body.target,
+                "targetSiteId": target["siteId"] if target else None,
+                **plan,
+                "healthGate": gate,
+            }
+        )
+    if not gate["passed"]:
+        raise UnprocessableEntity(
+            f"The source cannot go to prod yet: {gate['detail']}.", code="HEALTH_GATE_FAILED", healthGate=gate
+        )
+    operation = promotion.request_promotion(
+        store=ctr.store,
+        clock=ctr.clock,
+        actor=actor,
+        tenant=get_tenant(store=ctr.store, tenant_id=tenantId),
+        source=source,
+        target_env=body.target,
+        plan_=plan,
+        gate=gate,
+    )
+    return accepted(operation, wake=ctr.wake)
+
+
+def _plan(ctr: Ctr, source: dict[str, Any], target: dict[str, Any] | None) -> dict[str, Any]:
+    driver = ready_driver(ctr)
+    source_instance = instance_of(ctr.store, source["tenantId"], source["environment"])
+    if source_instance is None:
+        raise Conflict("The source's instance is gone.", code="INSTANCE_NOT_FOUND")
+    target_instance = instance_of(ctr.store, target["tenantId"], target["environment"]) if target else None
+    try:
+        return promotion.plan(
+            driver=driver,
+            source=source,
+            source_spec=spec_of(source_instance),
+            target=target,
+            target_spec=spec_of(target_instance) if target_instance else None,
+        )
+    except DriverError as exc:
+        raise service.Conflict(
+            f"The sites could not be read for the plan: {exc.reason}", code="WP_001", status=502
+        ) from exc
+
+
+@router.get(SITE + "/promotions", response_model=PromotionPage, summary="List a site's promotions")
+def list_promotions(
+    tenantId: TenantId, siteId: SiteId, request: Request, ctr: Ctr, authz: Authz, pages: Pages
+) -> JSONResponse:
+    """Promotions of this site to the next environment, newest first: who, when, the plan and how it ended."""
+    source = load_site(ctr.store, authz, tenantId, siteId, "sites:read")
+    return _page(request, ctr, pages, promotion.promotion_public,
+                 lambda start: promotion.list_promotions(store=ctr.store, source=source, limit=pages.page_size,
+                                                         start_after=start))
+
+
+@router.get(SITE + "/promotions/{promotionId}", response_model=PromotionPublic, summary="Get a promotion")
+def get_promotion(tenantId: TenantId, siteId: SiteId, promotionId: PromotionId, ctr: Ctr, authz: Authz) -> JSONResponse:
+    source = load_site(ctr.store, authz, tenantId, siteId, "sites:read")
+    item = promotion.get_promotion(store=ctr.store, source=source, promotion_id=promotionId)
+    return JSONResponse(promotion.promotion_public(item))
+
+
+@router.post(
+    SITE + "/promotions/{promotionId}/rollback",
+    status_code=202,
+    response_model=OperationPublic,
+    summary="Roll a promotion back",
+    responses={**BUSY, 409: {"description": "PROMOTION_NOT_ROLLBACKABLE"}},
+)
+def rollback_promotion(
+    tenantId: TenantId, siteId: SiteId, promotionId: PromotionId, ctr: Ctr, authz: Authz, actor: ActorDep
+) -> JSONResponse:
+    """The target gets its pre-promotion backup back (or, when the promotion made it, is removed)."""
+    source = load_site(ctr.store, authz, tenantId, siteId, "sites:read")
+    item = promotion.get_promotion(store=ctr.store, source=source, promotion_id=promotionId)
+    authz.require(
+        f"promote:{item['targetEnvironment']}",
+        tenant_id=tenantId,
+        node_path=source.get("nodePath") or "",
+        environment=item["targetEnvironment"],
+    )
+    operation = promotion.request_rollback(store=ctr.store, clock=ctr.clock, actor=actor, promotion=item)
+    return accepted(operation, wake=ctr.wake)
+
+
+@router.post(
+    SITE + "/backup", status_code=202, response_model=OperationPublic, summary="Back a site up", responses=BUSY
+)
+def backup_site(tenantId: TenantId, siteId: SiteId, ctr: Ctr, authz: Authz, actor: ActorDep) -> JSONResponse:
+    """The database and wp-content in one archive with a sha256; the oldest beyond the retention are removed."""
+    site = load_site(ctr.store, authz, tenantId, siteId, "sites:write")
+    check_action(SiteAction.BACKUP, SiteStatus(site["status"]))
+    operation = service.request_backup(store=ctr.store, clock=ctr.clock, actor=actor, site=site)
+    return accepted(operation, wake=ctr.wake)
+
+
+@router.get(SITE + "/backups", response_model=BackupPage, summary="List a site's backups")
+def list_backups(
+    tenantId: TenantId, siteId: SiteId, request: Request, ctr: Ctr, authz: Authz, pages: Pages
+) -> JSONResponse:
+    site = load_site(ctr.store, authz, tenantId, siteId, "sites:read")
+    return _page(request, ctr, pages, backups.backup_public,
+                 lambda start: backups.list_backups(store=ctr.store, site=site, limit=pages.page_size,
+                                                    start_after=start))
+
+
+@router.post(
+    SITE + "/restore",
+    status_code=202,
+    response_model=OperationPublic,
+    summary="Restore a backup",
+    responses={**BUSY, 404: {"description": "BACKUP_NOT_FOUND: no such backup of this site"}},
+)
+def restore_site(
+    tenantId: TenantId, siteId: SiteId, body: RestoreBody, ctr: Ctr, authz: Authz, actor: ActorDep
+) -> JSONResponse:
+    """Checks the archive's sha256, puts database and wp-content back, then compares the content with what the
+    backup recorded; a mismatch fails the operation."""
+    site = load_site(ctr.store, authz, tenantId, siteId, "sites:write")
+    backup = backups.get_backup(store=ctr.store, site=site, backup_id=body.backupId)
+    if backup["status"] != "COMPLETED":
+        raise UnprocessableEntity(f"Backup {body.backupId} is {backup['status']}.", code="BACKUP_NOT_COMPLETED")
+    operation = service.request_action(
+        store=ctr.store,
+        clock=ctr.clock,
+        actor=actor,
+        site=site,
+        action=SiteAction.RESTORE,
+        params={"backupId": body.backupId},
+    )
+    return accepted(operation, wake=ctr.wake)
+
+
+@router.get(SITE + "/health", response_model=HealthReport, summary="Check a site's health now")
+def site_health(tenantId: TenantId, siteId: SiteId, ctr: Ctr, authz: Authz, actor: ActorDep) -> JSONResponse:
+    """Real checks against the running site: front page, `/wp-json/`, login page (status and latency), the
+    database, versions, WordPress's own Site Health tests and plugin drift. Kept in the site's history."""
+    site = load_site(ctr.store, authz, tenantId, siteId, "sites:read")
+    report = requests.check_now(container=ctr, driver=ready_driver(ctr), actor=actor, site=site)
+    return JSONResponse(
+        {
+            **report,
+            "_links": {
+                "self": {"href": history.health_href(site)},
+                "history": {"href": history.health_href(site) + "/history"},
+            },
+        }
+    )
+
+
+@router.get(SITE + "/health/history", summary="A site's recorded health checks")
+def health_history(
+    tenantId: TenantId,
+    siteId: SiteId,
+    ctr: Ctr,
+    authz: Authz,
+    hours: Annotated[float, Query(gt=0, le=24 * 30, description="How far back.")] = 24,
+) -> JSONResponse:
+    """Every check in the window (periodic, on demand, and after operations), oldest first."""
+    site = load_site(ctr.store, authz, tenantId, siteId, "sites:read")
+    since = ctr.clock.now() - timedelta(hours=hours)
+    items = [
+        {
+            "checkedAt": c["checkedAt"],
+            "healthStatus": c["healthStatus"],
+            "checks": [
+                {k: v for k, v in check.items() if k in ("name", "status", "httpStatus", "latencyMs")}
+                for check in c["report"].get("checks", [])
+            ],
+        }
+        for c in history.history(store=ctr.store, site=site, since=since)
+    ]
+    return JSONResponse(
+        {
+            "siteId": site["siteId"],
+            "hours": hours,
+            "items": items,
+            "_links": {"self": {"href": history.health_href(site) + "/history"}},
+        }
+    )
+
+
+@router.post(
+    SITE + "/apply-template",
+    status_code=202,
+    response_model=OperationPublic,
+    summary="Apply a template to a site",
+    responses=BUSY,
+)
+def apply_template(
+    tenantId: TenantId, siteId: SiteId, body: ApplyTemplateBody, ctr: Ctr, authz: Authz, actor: ActorDep
+) -> JSONResponse:
+    """Replaces the site's content, theme and plugins with the template's; a backup is taken first."""
+    site = load_site(ctr.store, authz, tenantId, siteId, "sites:write")
+    check_action(SiteAction.APPLY_TEMPLATE, SiteStatus(site["status"]))
+    template = service.resolve_template(
+        store=ctr.store, ref=body.templateId, platform_admin=authz.principal.platform_role == "ADMIN"
+    )
+    assert template is not None
+    operation = requests.request_apply_template(
+        store=ctr.store, clock=ctr.clock, actor=actor, site=site, template=template
+    )
+    return accepted(operation, wake=ctr.wake)

@@ -1,0 +1,89 @@
+"""What the site jobs work with: the ports, the acting user, and a scratch folder per operation."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bbws.artifacts import ArtifactStore, artifacts_of
+from bbws.core.changes import Actor, Changes
+from bbws.core.clock import Clock
+from bbws.core.settings import Settings
+from bbws.instances.driver import InstanceSpec, RuntimeDriver, SiteSpec
+from bbws.instances.runtime import driver_of
+from bbws.store.port import ItemStore
+
+# (driver, spec, key, url, declared, clock) -> health report; tests without WordPress put their own in extras
+HealthChecker = Callable[..., dict[str, Any]]
+
+
+def health_checker_of(container: Any) -> HealthChecker:
+    checker: HealthChecker | None = container.extras.get("site_health")
+    if checker is None:
+        from bbws.sites.health import check_site
+
+        checker = check_site
+    return checker
+
+
+@dataclass
+class SiteContext:
+    container: Any
+    store: ItemStore
+    clock: Clock
+    actor: Actor
+    driver: RuntimeDriver
+    artifacts: ArtifactStore
+    settings: Settings
+    work_dir: Path
+
+    @classmethod
+    def of(cls, container: Any, actor: Actor, operation_id: str) -> SiteContext:
+        return cls(
+            container=container,
+            store=container.store,
+            clock=container.clock,
+            actor=actor,
+            driver=driver_of(container),
+            artifacts=artifacts_of(container),
+            settings=container.settings,
+            work_dir=container.settings.data_dir / "work" / operation_id,
+        )
+
+    def changes(self) -> Changes:
+        return Changes(actor=self.actor, now=self.clock.now())
+
+    def scratch(self, name: str) -> Path:
+        self.work_dir.mkdir(parents=True, exist_ok=True)
+        return self.work_dir / name
+
+    def clean(self) -> None:
+        shutil.rmtree(self.work_dir, ignore_errors=True)
+
+    def check_health(self, spec: InstanceSpec, site: dict[str, Any], *, deep: bool = True) -> dict[str, Any]:
+        checker = health_checker_of(self.container)
+        return checker(
+            driver=self.driver,
+            spec=spec,
+            key=site["key"],
+            url=site["url"],
+            declared=site.get("declared"),
+            clock=self.clock,
+            deep=deep,
+        )
+
+
+def site_spec(site: dict[str, Any], *, admin_password: str | None = None) -> SiteSpec:
+    """The driver's view of a site record."""
+    return SiteSpec(
+        key=site["key"],
+        path=site["path"],
+        title=site["siteName"],
+        admin_email=site.get("adminEmail") or "admin@example.invalid",
+        admin_user=site.get("adminUser") or "admin",
+        admin_password=admin_password,
+        tagline=site.get("tagline") or "",
+    )

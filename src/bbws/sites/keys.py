@@ -1,0 +1,59 @@
+"""Where site items live in the single table (DESIGN.md "Data layout"); the only place their keys are spelled."""
+
+from __future__ import annotations
+
+SITE_PREFIX = "SITE#"
+
+
+def site_sk(site_id: str) -> str:
+    return f"{SITE_PREFIX}{site_id}"
+
+
+def subdomain_lock(environment: str, subdomain: str) -> tuple[str, str]:
+    """Guard item that makes a subdomain unique per environment across the platform (a GSI cannot refuse twins)."""
+    return f"SUBDOMAIN#{environment}#{subdomain}", "UNIQUE"
+
+
+def site_count_sk(environment: str) -> str:
+    """Per tenant and environment: how many sites count against the tier's quota (guarded by version)."""
+    return f"SITECOUNT#{environment}"
+
+
+def site_indexes(tenant_id: str, environment: str, status: str, site_id: str) -> dict[str, str]:
+    """GSI1 lists a tenant's sites of one environment, GSI2 of one status, GSI3 of both (no Scan, no filter)."""
+    return {
+        "GSI1PK": f"TENANT#{tenant_id}#SITES#ENV#{environment}",
+        "GSI1SK": site_id,
+        "GSI2PK": f"TENANT#{tenant_id}#SITES#STATUS#{status}",
+        "GSI2SK": site_id,
+        "GSI3PK": f"TENANT#{tenant_id}#SITES#{environment}#{status}",
+        "GSI3SK": site_id,
+    }
+
+
+ALL_SITES = "SITES"  # not an index: every site is found through its tenant
+
+
+def backup_sk(site_id: str, backup_id: str) -> str:
+    return f"BACKUP#{site_id}#{backup_id}"
+
+
+def backups_prefix(site_id: str) -> str:
+    return f"BACKUP#{site_id}#"
+
+
+def promotion_sk(site_id: str, promotion_id: str) -> str:
+    """Promotions are kept under the lineage's source site (the one promoted)."""
+    return f"PROMOTION#{site_id}#{promotion_id}"
+
+
+def promotions_prefix(site_id: str) -> str:
+    return f"PROMOTION#{site_id}#"
+
+
+def health_sk(site_id: str, checked_at: str) -> str:
+    return f"HEALTH#{site_id}#{checked_at}"
+
+
+def health_prefix(site_id: str) -> str:
+    return f"HEALTH#{site_id}#"

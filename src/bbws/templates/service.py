@@ -1,0 +1,307 @@
+"""Template use cases: make one from a site, add versions, publish and archive them, delete, resolve for use."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from bbws.core.changes import Actor, Changes
+from bbws.core.clock import Clock
+from bbws.core.errors import Conflict, UnprocessableEntity
+from bbws.core.ids import new_id
+from bbws.events.outbox import enqueue
+from bbws.jobs.operations import start_operation
+from bbws.jobs.queue import Job
+from bbws.sites.records import get_site, instance_spec_for
+from bbws.store.port import NOT_EXISTS, ConditionFailed, ItemStore, Page, version_is
+from bbws.templates import keys, records
+from bbws.templates.archives import archive_for as archive_for  # what the sites jobs call, with find_usable
+from bbws.templates.models import (
+    TemplateStatus,
+    check_transition,
+    current_version,
+    newest,
+    template_not_found,
+    usable_version,
+)
+
+log = logging.getLogger("bbws.templates")
+
+MAKE_JOB = "MakeTemplate"
+PURGE_JOB = "PurgeTemplate"
+T = TemplateStatus
+
+
+def slug_taken(slug: str) -> Conflict:
+    return Conflict(f"The template slug {slug!r} is taken; choose another.", code="TEMPLATE_SLUG_TAKEN", slug=slug)
+
+
+def busy(template: dict[str, Any]) -> Conflict:
+    return Conflict(
+        f"Operation {template['pendingOperationId']} is still making a version of this template; wait for it.",
+        code="OPERATION_IN_PROGRESS",
+        operationId=template["pendingOperationId"],
+    )
+
+
+def source_site(*, store: ItemStore, tenant_id: str, site_id: str) -> dict[str, Any]:
+    """The site a template version is exported from: it must be ACTIVE and have its instance (checked before
+    anything is written)."""
+    site = get_site(store=store, tenant_id=tenant_id, site_id=site_id)
+    if site["status"] != "ACTIVE":
+        raise UnprocessableEntity(
+            f"Site {site_id} is {site['status']}; a template is made from an ACTIVE site only.",
+            code="SITE_NOT_ACTIVE",
+            siteStatus=site["status"],
+        )
+    instance_spec_for(store, site)
+    return site
+
+
+def _queue_make(changes: Changes, template_id: str, site: dict[str, Any], operation_type: str) -> dict[str, Any]:
+    operation = start_operation(
+        changes,
+        tenant_id=keys.PLATFORM_TENANT,
+        operation_type=operation_type,
+        resource_type="template",
+        resource_id=template_id,
+    )
+    payload = {"templateId": template_id, "tenantId": site["tenantId"], "siteId": site["siteId"]}
+    enqueue(
+        changes,
+        Job(name=MAKE_JOB, tenant_id=keys.PLATFORM_TENANT, operation_id=operation["operationId"], payload=payload),
+    )
+    return operation
+
+
+def create_template(
+    *, store: ItemStore, clock: Clock, actor: Actor, fields: dict[str, Any], tenant_id: str, site_id: str
+) -> dict[str, Any]:
+    """Reserve the slug, write the template (no version yet) and queue the export of its version 1; returns
+    the PENDING Operation. 409 TEMPLATE_SLUG_TAKEN when the slug is in use."""
+    slug = fields["slug"]
+    if store.get(*keys.slug_lock(slug)) is not None:
+        raise slug_taken(slug)
+    site = source_site(store=store, tenant_id=tenant_id, site_id=site_id)
+    changes = Changes(actor=actor, now=clock.now())
+    template_id = new_id("tpl", now_ms=int(changes.now.timestamp() * 1000))
+    guard_pk, guard_sk = keys.slug_lock(slug)
+    changes.put(
+        {"pk": guard_pk, "sk": guard_sk, "type": "templateSlug", "templateId": template_id}, NOT_EXISTS
+    )  # guards: two templates taking the same slug
+    operation = _queue_make(changes, template_id, site, "TEMPLATE_CREATE")
+    template = records.summarized(
+        {
+            "pk": keys.PK,
+            "sk": keys.template_sk(template_id),
+            "type": "template",
+            "templateId": template_id,
+            "description": "",
+            "category": None,
+            "builtin": False,
+            "usageCount": 0,
+            "latestVersion": 0,
+            "themeSlug": None,
+            "includedPlugins": [],
+            "minWordPressVersion": None,
+            "shownVersion": None,
+            **fields,
+            "pendingOperationId": operation["operationId"],
+            "lastOperationId": None,
+            "createdAt": changes.timestamp,
+            "createdBy": actor.sub,
+            "updatedAt": changes.timestamp,
+            "version": 1,
+        },
+        {},
+    )
+    changes.put(template, NOT_EXISTS)
+    changes.audit(
+        tenant_id=keys.PLATFORM_TENANT,
+        action="template.created",
+        resource_type="template",
+        resource_id=template_id,
+        after=template,
+    )
+    try:
+        changes.commit(store)
+    except ConditionFailed as exc:
+        raise slug_taken(slug) from exc
+    return operation
+
+
+def request_version(
+    *, store: ItemStore, clock: Clock, actor: Actor, template: dict[str, Any], tenant_id: str, site_id: str
+) -> dict[str, Any]:
+    """Queue the export of the template's next version (DRAFT); one at a time per template."""
+    if template.get("pendingOperationId"):
+        raise busy(template)
+    site = source_site(store=store, tenant_id=tenant_id, site_id=site_id)
+    changes = Changes(actor=actor, now=clock.now())
+    operation = _queue_make(changes, template["templateId"], site, "TEMPLATE_VERSION")
+    records.put_template(changes, template, {**template, "pendingOperationId": operation["operationId"]})
+    try:
+        changes.commit(store)
+    except ConditionFailed as exc:
+        raise Conflict("The template changed meanwhile; read it again and retry.") from exc
+    return operation
+
+
+def update_template(
+    *, store: ItemStore, clock: Clock, actor: Actor, template: dict[str, Any], fields: dict[str, Any]
+) -> dict[str, Any]:
+    """Change name, description or category (the slug names the template for good)."""
+    changes = Changes(actor=actor, now=clock.now())
+    after = records.summarized({**template, **fields}, records.statuses(template))
+    moved = records.put_template(changes, template, after, audit="template.updated")
+    _commit(changes, store)
+    return moved
+
+
+def move_version(
+    *,
+    store: ItemStore,
+    clock: Clock,
+    actor: Actor,
+    template: dict[str, Any],
+    number: int | None,
+    target: TemplateStatus,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Publish or archive one version (default: publish the newest DRAFT, archive the current one)."""
+    statuses = records.statuses(template)
+    number = number if number is not None else default_version(statuses, target)
+    if number is None:
+        verb = "publish" if target is T.PUBLISHED else "archive"
+        raise UnprocessableEntity(
+            f"Template {template['slug']} has no version to {verb}.",
+            code="INVALID_STATUS_TRANSITION",
+            versionStatuses=template["versionStatuses"],
+        )
+    version = records.get_version(store=store, template_id=template["templateId"], number=number)
+    if version is None or number not in statuses:
+        raise template_not_found(f"{template['slug']}@{number}")
+    check_transition(number, T(version["status"]), target)
+    changes = Changes(actor=actor, now=clock.now())
+    stamp = "publishedAt" if target is T.PUBLISHED else "archivedAt"
+    moved_version = {
+        **version,
+        "status": target.value,
+        stamp: changes.timestamp,
+        "updatedAt": changes.timestamp,
+        "version": version["version"] + 1,
+    }
+    changes.put(moved_version, version_is(version["version"]))  # guards: two admins moving the same version
+    statuses[number] = target
+    after = records.summarized(template, statuses)
+    shown = records.needs_description(after, statuses)
+    if shown is not None:
+        described = (
+            moved_version
+            if shown == number
+            else records.get_version(store=store, template_id=template["templateId"], number=shown)
+        )
+        after = records.describe(after, described)
+    action = "template.published" if target is T.PUBLISHED else "template.archived"
+    moved = records.put_template(changes, template, after, audit=action)
+    _commit(changes, store)
+    return moved, moved_version
+
+
+def default_version(statuses: dict[int, TemplateStatus], target: TemplateStatus) -> int | None:
+    """Publish without a number: the newest DRAFT (else the newest version); archive: the current one."""
+    if target is T.PUBLISHED:
+        return newest(statuses, T.DRAFT) or (max(statuses) if statuses else None)
+    return current_version(statuses)
+
+
+def delete_template(*, store: ItemStore, clock: Clock, actor: Actor, template: dict[str, Any]) -> None:
+    """Remove a template none of whose versions is PUBLISHED (409 otherwise). The template and its slug go at
+    once; its versions, archives and preview sites are removed by a `PurgeTemplate` job queued with them."""
+    statuses = records.statuses(template)
+    published = newest(statuses, T.PUBLISHED)
+    if published is not None:
+        raise Conflict(
+            f"Version {published} of template {template['slug']} is PUBLISHED; archive it first.",
+            code="TEMPLATE_PUBLISHED",
+            versionStatuses=template["versionStatuses"],
+        )
+    if template.get("pendingOperationId"):
+        raise busy(template)
+    changes = Changes(actor=actor, now=clock.now())
+    changes.delete(keys.PK, template["sk"], version_is(template["version"]))  # guards: a change made meanwhile
+    changes.delete(*keys.slug_lock(template["slug"]))
+    changes.audit(
+        tenant_id=keys.PLATFORM_TENANT,
+        action="template.deleted",
+        resource_type="template",
+        resource_id=template["templateId"],
+        before=template,
+    )
+    enqueue(
+        changes, Job(name=PURGE_JOB, tenant_id=keys.PLATFORM_TENANT, payload={"templateId": template["templateId"]})
+    )
+    _commit(changes, store)
+
+
+def template_children(*, store: ItemStore, template_id: str) -> list[dict[str, Any]]:
+    """Versions, previews and leases of a template (what is left to purge once the template item is gone)."""
+    return records.query_all(store=store, prefix=keys.children_prefix(template_id))
+
+
+def _commit(changes: Changes, store: ItemStore) -> None:
+    try:
+        changes.commit(store)
+    except ConditionFailed as exc:
+        raise Conflict("The template changed meanwhile; read it again and retry.") from exc
+
+
+def list_templates(
+    *,
+    store: ItemStore,
+    status: TemplateStatus | None,
+    category: str | None,
+    limit: int,
+    start_after: dict[str, str] | None,
+) -> Page:
+    """One index query per page: by status (and category), or every template (category filtered)."""
+    if status is not None and category:
+        return store.query(
+            f"TEMPLATES#{status.value}#CAT#{category}", index="GSI3", limit=limit, start_after=start_after
+        )
+    if status is not None:
+        return store.query(f"TEMPLATES#{status.value}", index="GSI1", limit=limit, start_after=start_after)
+    filters = {"category": category} if category else None
+    return store.query(keys.ALL, index="GSI2", limit=limit, start_after=start_after, filters=filters)
+
+
+# -- what the sites service calls ---------------------------------------------------------------------------------
+def find_usable(*, store: ItemStore, ref: str, platform_admin: bool = False) -> dict[str, Any]:
+    """The template version a site is built from: the version record merged with the template's fields
+    (templateId, slug, version, artifactKey, checksum, themeSlug, includedPlugins, ...). 404 TEMP_001 for an
+    unknown template or version, 422 TEMP_002 for one with no PUBLISHED version (platform admins may name a
+    DRAFT version explicitly, `slug@2`)."""
+    template, parsed = records.load(store=store, ref=ref)
+    number = usable_version(records.statuses(template), parsed.version, ref=ref, platform_admin=platform_admin)
+    version = records.get_version(store=store, template_id=template["templateId"], number=number)
+    if version is None:
+        raise template_not_found(ref)
+    return records.merged(template, version)
+
+
+def count_use(*, store: ItemStore, template_id: str) -> None:
+    """One more site made from the template. Best effort: a lost race is retried twice, then given up."""
+    for _ in range(3):
+        template = records.get_template(store=store, template_id=template_id)
+        if template is None:
+            return
+        bumped = {
+            **template,
+            "usageCount": int(template.get("usageCount") or 0) + 1,
+            "version": template["version"] + 1,
+        }
+        try:
+            store.put(bumped, condition=version_is(template["version"]))  # guards: another change meanwhile
+            return
+        except ConditionFailed:
+            continue
+    log.warning("template usage count not updated", extra={"templateId": template_id})
