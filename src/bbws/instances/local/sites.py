@@ -265,26 +265,15 @@ class Sites:
         database upgraded when the core differs, the source's credentials dropped, a new admin password."""
         key, path = naming.site_key(site.key), naming.site_path(site.path)
         self._write_config(place, key, path, secret)
-        old, new = old_url.rstrip("/"), place.url(path)
-        if old != new:  # block content keeps URLs JSON-escaped too (http:\/\/...)
-            pairs = [[old, new], [old.replace("/", "\\/"), new.replace("/", "\\/")]]
-            self._script(place, path, "search-replace.php", pairs=pairs)
         if old_version != place.wordpress_version:
             self._script(place, path, "admin.php", command="upgrade-db")
+        old, new = old_url.rstrip("/"), place.url(path)
+        # block content keeps URLs JSON-escaped too (http:\/\/...); the replacement runs inside finish-copy
+        pairs = [[old, new], [old.replace("/", "\\/"), new.replace("/", "\\/")]] if old != new else []
         password = site.admin_password or config.password()
-        packages = self._script(
-            place,
-            path,
-            "admin.php",
-            command="finish-copy",
-            args={
-                "user": site.admin_user,
-                "password": password,
-                "email": site.admin_email,
-                "title": site.title,
-                "tagline": site.tagline,
-            },
-        )
+        args = {"user": site.admin_user, "password": password, "email": site.admin_email, "title": site.title,
+                "tagline": site.tagline, "pairs": pairs}
+        packages = self._script(place, path, "admin.php", command="finish-copy", args=args)
         self._settle(
             place,
             key,

@@ -274,6 +274,11 @@ switch ((string) ($input['command'] ?? '')) {
     case 'finish-copy':
         // Everything a copied site needs in one run: the source's credentials stop working, the admin gets the
         // new password, the title (and tagline) are the copy's; the answer is its plugins and themes.
+        if (!empty($args['pairs']) && is_array($args['pairs'])) {  // the copy's URLs (one PHP run, not two)
+            require __DIR__ . '/replace.php';
+            bbws_search_replace($args['pairs']);
+            wp_cache_flush();  // options were read before the replacement
+        }
         bbws_rotate_credentials();
         bbws_reset_admin($args);
         foreach (['title' => 'blogname', 'tagline' => 'blogdescription'] as $arg => $option) {
