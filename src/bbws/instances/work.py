@@ -4,6 +4,7 @@ that make tenant lifecycle actions and ended operations move instances too."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,8 @@ from bbws.tenants.lifecycle import CASCADES, PRECHECKS
 from bbws.tenants.models import LifecycleAction
 
 log = logging.getLogger("bbws.instances")
+# What else ends with an instance (its sites): called with (store, clock, actor, instance) once its runtime is gone.
+DEPROVISION_HOOKS: list[Callable[[ItemStore, Clock, Actor, dict[str, Any]], None]] = []
 
 A, S = InstanceAction, InstanceStatus
 EVENT_ACTIONS = {
@@ -71,6 +74,9 @@ class InstanceWork:
             self._save(item, audit="instance.failed", **_ended(operation_id), status=S.FAILED.value,
                        lastError=exc.reason)
             raise PermanentFailure(exc.reason) from exc
+        if action is A.DELETE:  # before the instance is settled: a retry of this job runs them again
+            for hook in DEPROVISION_HOOKS:
+                hook(self.store, self.clock, self.actor, item)
         status = SETTLED[action] if result.settled else AWAITING[action]
         running = item.get("runningCount", 0)
         if result.settled and self.driver.reports_live_status:

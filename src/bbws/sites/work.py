@@ -10,6 +10,7 @@ from bbws.core.changes import Actor, Changes
 from bbws.core.links import href
 from bbws.events.outbox import enqueue
 from bbws.instances.driver import DriverError
+from bbws.instances.work import DEPROVISION_HOOKS
 from bbws.jobs.operations import RELEASE_HOOKS
 from bbws.jobs.queue import Job
 from bbws.jobs.registry import JobContext, PermanentFailure, registry
@@ -104,13 +105,7 @@ def fail_hold(
 
 def held_by(store: ItemStore, tenant_id: str, operation_id: str) -> list[dict[str, Any]]:
     """Every site of the tenant an operation holds (the job's own site, and a clone's source or promotion's target)."""
-    found, start = [], None
-    while True:
-        page = store.query(tenant_keys.tenant_pk(tenant_id), sk_prefix=keys.site_sk(""), limit=100, start_after=start)
-        found += [s for s in page.items if s.get("pendingOperationId") == operation_id]
-        if not page.last_key:
-            return found
-        start = page.last_key
+    return [s for s in _sites_of(store, tenant_id) if s.get("pendingOperationId") == operation_id]
 
 
 def release(changes: Changes, store: ItemStore, operation: dict[str, Any]) -> None:
@@ -188,3 +183,37 @@ def check_health(job: Job, ctx: JobContext) -> dict[str, Any]:
         container=ctx.container, driver=driver_of(ctx.container), actor=Actor.system("health"), site=site
     )
     return {"checked": True, "healthStatus": report["healthStatus"]}
+
+
+def forget_sites_of(store: ItemStore, clock: Any, actor: Actor, instance: dict[str, Any]) -> None:
+    """The instance is gone (its deletion exported each site first): its sites end DELETED, their subdomains and
+    quota free. One site per transaction, so a tenant with many sites never outgrows one; a retry goes on."""
+    for site in _sites_of(store, instance["tenantId"]):
+        if site["environment"] != instance["environment"] or site["status"] == S.DELETED:
+            continue
+        changes = Changes(actor=actor, now=clock.now())
+        fields = {**ended(site.get("pendingOperationId") or ""), "lastOperationId": site.get("lastOperationId")}
+        after = put_site(
+            changes,
+            site,
+            audit="site.deleted",
+            status=S.DELETED.value,
+            url=None,
+            lastError=f"its instance {instance['instanceId']} was deleted",
+            **fields,
+        )
+        forget(changes, store, after)
+        changes.commit(store)
+
+
+def _sites_of(store: ItemStore, tenant_id: str) -> Any:
+    start = None
+    while True:
+        page = store.query(tenant_keys.tenant_pk(tenant_id), sk_prefix=keys.site_sk(""), limit=100, start_after=start)
+        yield from page.items
+        if not page.last_key:
+            return
+        start = page.last_key
+
+
+DEPROVISION_HOOKS.append(forget_sites_of)

@@ -279,3 +279,21 @@ def test_another_tenant_sees_nothing(api: SiteHarness) -> None:
         assert api.client.request(method, path, headers=stranger).status_code == 404, (method, path)
     # the site id under the stranger's own tenant is not found either
     assert api.client.get(f"{api.sites(stranger_tid)}/{site['siteId']}", headers=stranger).json()["code"] == "SITE_002"
+
+
+def test_deleting_the_instance_ends_its_sites_and_frees_their_subdomains(api: SiteHarness) -> None:
+    tid = api.tenant_with_instances("dev", "sit")
+    dev, sit = api.create_site(tid, subdomain="keep"), api.create_site(tid, "sit", subdomain="keep")
+    instance = next(
+        i
+        for i in api.client.get(f"/v1.0/tenants/{tid}/instances", headers=api.admin()).json()["items"]
+        if i["environment"] == "dev"
+    )
+    op = api.wait(api.client.delete(f"/v1.0/tenants/{tid}/instances/{instance['instanceId']}", headers=api.admin()))
+    assert op["status"] == "COMPLETED"
+    gone = api.get_site(tid, dev["siteId"])
+    assert gone["status"] == "DELETED" and gone["url"] is None and instance["instanceId"] in gone["lastError"]
+    assert api.get_site(tid, sit["siteId"])["status"] == "ACTIVE"  # another environment's instance
+    again = api.client.post(f"/v1.0/tenants/{tid}/instances", json={"environment": "dev"}, headers=api.admin())
+    assert api.wait(again)["status"] == "COMPLETED"
+    assert api.create_site(tid, subdomain="keep")["status"] == "ACTIVE"  # subdomain and quota are free again
