@@ -38,6 +38,10 @@ CHANGING = frozenset(
 )
 
 
+# Failures found before anything was changed: the sites go back as they were, whatever the action.
+UNTOUCHED = frozenset({"BACKUP_CORRUPT", "BACKUP_INVALID", "INSTANCE_NOT_FOUND"})
+
+
 def site_result(site: dict[str, Any], **extra: Any) -> dict[str, Any]:
     return {
         "message": f"Site is {site['status']}.",
@@ -79,7 +83,14 @@ def forget(changes: Changes, store: ItemStore, site: dict[str, Any]) -> None:
 
 
 def fail_hold(
-    changes: Changes, store: ItemStore, site: dict[str, Any], operation_id: str, reason: str, *, cancelled: bool = False
+    changes: Changes,
+    store: ItemStore,
+    site: dict[str, Any],
+    operation_id: str,
+    reason: str,
+    *,
+    cancelled: bool = False,
+    untouched: bool = False,
 ) -> None:
     """Let go of a site whose operation ended without finishing: FAILED (and its leftovers cleaned up) when the
     work may have changed it half way, back as it was otherwise; a cancelled create leaves nothing at all."""
@@ -89,7 +100,7 @@ def fail_hold(
         after = settle(changes, site, operation_id, audit="site.released", status=S.DELETED.value)
         forget(changes, store, after)
         return
-    failed = (action, role) in CHANGING and not cancelled
+    failed = (action, role) in CHANGING and not cancelled and not (untouched and not created)
     status = S.FAILED.value if failed else (site.get("previousStatus") or S.FAILED.value)
     settle(
         changes,
@@ -142,8 +153,9 @@ def _run(job: Job, ctx: JobContext) -> dict[str, Any]:
         if exc.retryable:
             raise
         changes = site_ctx.changes()
+        untouched = exc.code in UNTOUCHED
         for held in held_by(store, site["tenantId"], op_id):
-            fail_hold(changes, store, held, op_id, exc.reason)
+            fail_hold(changes, store, held, op_id, exc.reason, untouched=untouched)
         changes.commit(store)
         raise PermanentFailure(exc.reason, code=exc.code) from exc
     finally:

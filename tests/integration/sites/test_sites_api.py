@@ -211,6 +211,8 @@ def test_a_tampered_backup_is_not_restored(api: SiteHarness) -> None:
     archive.write_text("tampered")
     op = api.wait(api.client.post(f"{url}/restore", json={"backupId": backup_id}, headers=api.admin()))
     assert op["status"] == "FAILED" and "checksum" in op["error"]["detail"]
+    assert op["error"]["code"] == "BACKUP_CORRUPT"
+    assert api.get_site(tid, site["siteId"])["status"] == "ACTIVE"  # checked before anything was touched
 
 
 def test_backups_are_kept_by_the_retention_setting(tmp_path) -> None:  # type: ignore[no-untyped-def]
