@@ -32,9 +32,8 @@ from bbws.plugins.site_rules import (
     with_declared,
 )
 from bbws.sites.models import SiteStatus
-from bbws.sites.records import get_site, instance_spec_for, save_site
+from bbws.sites.records import get_site, instance_spec_for, save_site, tenant_sites
 from bbws.sites.service import refuse_busy
-from bbws.store.port import ItemStore
 
 log = logging.getLogger("bbws.plugins")
 __all__ = ["declared_entry", "install_from_catalog", "with_declared"]
@@ -113,7 +112,7 @@ def tenant_drift(*, container: Any, tenant_id: str, can_read: Callable[[dict[str
     """Drift of every ACTIVE site of the tenant that `can_read` lets through; a site WordPress cannot be asked
     about (its instance is stopped) is listed with the reason instead of failing the report."""
     report = []
-    for site in _tenant_sites(container.store, tenant_id):
+    for site in tenant_sites(container.store, tenant_id):
         if site["status"] != SiteStatus.ACTIVE or not can_read(site):
             continue
         row = {"siteId": site["siteId"], "environment": site["environment"], "subdomain": site["subdomain"]}
@@ -124,16 +123,6 @@ def tenant_drift(*, container: Any, tenant_id: str, can_read: Callable[[dict[str
             continue
         report.append({**row, "inSync": not drift, "drift": drift, "error": None})
     return report
-
-
-def _tenant_sites(store: ItemStore, tenant_id: str) -> Iterator[dict[str, Any]]:
-    start_after = None
-    while True:
-        page = store.query("TENANT#" + tenant_id, sk_prefix="SITE#", limit=100, start_after=start_after)
-        yield from page.items
-        if not page.last_key:
-            return
-        start_after = page.last_key
 
 
 # -- changes -----------------------------------------------------------------------------------------------------

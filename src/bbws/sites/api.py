@@ -86,7 +86,7 @@ def create_site(tenantId: TenantId, body: SiteCreate, ctr: Ctr, authz: Authz, ac
     authz.require("sites:write", tenant_id=tenantId, node_path=node_path, environment=body.environment.value)
     tenant = get_tenant(store=ctr.store, tenant_id=tenantId)
     instance = service.serving_instance(ctr.store, tenantId, body.environment.value)
-    admin = authz.principal.platform_role == "ADMIN"
+    admin = authz.allowed("templates:write")  # platform admins may use a template version not yet published
     template = service.resolve_template(store=ctr.store, ref=body.templateId, platform_admin=admin)
     plugins = service.resolve_plugins(
         store=ctr.store, settings=ctr.settings, refs=body.plugins, wordpress_version=instance["wordpressVersion"]
@@ -157,7 +157,9 @@ def delete_site(
     stays listed under the site; the subdomain is free again."""
     site = load_site(ctr.store, authz, tenantId, siteId, "sites:delete")
     check_if_match(request, site)
-    operation = service.request_delete(store=ctr.store, clock=ctr.clock, actor=actor, site=site)
+    operation = service.request_action(
+        store=ctr.store, clock=ctr.clock, actor=actor, site=site, action=SiteAction.DELETE
+    )
     return accepted(operation, wake=ctr.wake)
 
 

@@ -6,7 +6,6 @@ from typing import Annotated, Any
 
 from fastapi import Path
 
-from bbws.core.auth import Principal
 from bbws.core.authorizer import Authorizer
 from bbws.core.errors import ApiError, NotFound
 from bbws.sites.records import get_site, site_not_found
@@ -41,10 +40,6 @@ def load_site(store: ItemStore, authz: Authorizer, tenant_id: str, site_id: str,
     site = get_site(store=store, tenant_id=tenant_id, site_id=site_id)
     authorize_site(authz, site, permission)
     return site
-
-
-def principal_is_platform_admin(principal: Principal) -> bool:
-    return principal.platform_role == "ADMIN"
 
 
 class WordPressError(ApiError):

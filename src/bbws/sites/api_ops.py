@@ -46,8 +46,9 @@ BUSY: dict[int | str, dict[str, Any]] = {
 def _page(request: Request, ctr: Ctr, pages: Pages, render: Any, query: Any) -> JSONResponse:
     """A page of items kept under a site (no filters): the cursor in, the rendered page out."""
     page = query(ctr.cursors.start_of(pages.start_at, request.url.path, {}))
-    return render_page(page, codec=ctr.cursors, path=request.url.path, filters={}, page_size=pages.page_size,
-                       render=render)
+    return render_page(
+        page, codec=ctr.cursors, path=request.url.path, filters={}, page_size=pages.page_size, render=render
+    )
 
 
 @router.post(
@@ -123,6 +124,10 @@ def promote_site(
             lookback_hours=ctr.settings.health_lookback_hours,
             interval_seconds=ctr.settings.health_interval_seconds,
         )
+    if not dryRun and not gate["passed"]:  # refused before the sites are read for a plan
+        raise UnprocessableEntity(
+            f"The source cannot go to prod yet: {gate['detail']}.", code="HEALTH_GATE_FAILED", healthGate=gate
+        )
     plan = _plan(ctr, source, target)
     if dryRun:
         return JSONResponse(
@@ -135,10 +140,6 @@ def promote_site(
                 **plan,
                 "healthGate": gate,
             }
-        )
-    if not gate["passed"]:
-        raise UnprocessableEntity(
-            f"The source cannot go to prod yet: {gate['detail']}.", code="HEALTH_GATE_FAILED", healthGate=gate
         )
     operation = promotion.request_promotion(
         store=ctr.store,
@@ -179,9 +180,15 @@ def list_promotions(
 ) -> JSONResponse:
     """Promotions of this site to the next environment, newest first: who, when, the plan and how it ended."""
     source = load_site(ctr.store, authz, tenantId, siteId, "sites:read")
-    return _page(request, ctr, pages, promotion.promotion_public,
-                 lambda start: promotion.list_promotions(store=ctr.store, source=source, limit=pages.page_size,
-                                                         start_after=start))
+    return _page(
+        request,
+        ctr,
+        pages,
+        promotion.promotion_public,
+        lambda start: promotion.list_promotions(
+            store=ctr.store, source=source, limit=pages.page_size, start_after=start
+        ),
+    )
 
 
 @router.get(SITE + "/promotions/{promotionId}", response_model=PromotionPublic, summary="Get a promotion")
@@ -220,8 +227,9 @@ def rollback_promotion(
 def backup_site(tenantId: TenantId, siteId: SiteId, ctr: Ctr, authz: Authz, actor: ActorDep) -> JSONResponse:
     """The database and wp-content in one archive with a sha256; the oldest beyond the retention are removed."""
     site = load_site(ctr.store, authz, tenantId, siteId, "sites:write")
-    check_action(SiteAction.BACKUP, SiteStatus(site["status"]))
-    operation = service.request_backup(store=ctr.store, clock=ctr.clock, actor=actor, site=site)
+    operation = service.request_action(
+        store=ctr.store, clock=ctr.clock, actor=actor, site=site, action=SiteAction.BACKUP
+    )
     return accepted(operation, wake=ctr.wake)
 
 
@@ -230,9 +238,13 @@ def list_backups(
     tenantId: TenantId, siteId: SiteId, request: Request, ctr: Ctr, authz: Authz, pages: Pages
 ) -> JSONResponse:
     site = load_site(ctr.store, authz, tenantId, siteId, "sites:read")
-    return _page(request, ctr, pages, backups.backup_public,
-                 lambda start: backups.list_backups(store=ctr.store, site=site, limit=pages.page_size,
-                                                    start_after=start))
+    return _page(
+        request,
+        ctr,
+        pages,
+        backups.backup_public,
+        lambda start: backups.list_backups(store=ctr.store, site=site, limit=pages.page_size, start_after=start),
+    )
 
 
 @router.post(
@@ -323,12 +335,13 @@ def apply_template(
 ) -> JSONResponse:
     """Replaces the site's content, theme and plugins with the template's; a backup is taken first."""
     site = load_site(ctr.store, authz, tenantId, siteId, "sites:write")
-    check_action(SiteAction.APPLY_TEMPLATE, SiteStatus(site["status"]))
+    check_action(SiteAction.APPLY_TEMPLATE, SiteStatus(site["status"]))  # before the template is looked up
     template = service.resolve_template(
-        store=ctr.store, ref=body.templateId, platform_admin=authz.principal.platform_role == "ADMIN"
+        store=ctr.store, ref=body.templateId, platform_admin=authz.allowed("templates:write")
     )
     assert template is not None
-    operation = requests.request_apply_template(
-        store=ctr.store, clock=ctr.clock, actor=actor, site=site, template=template
+    params = {"template": {"templateId": template["templateId"], "version": template["version"]}}
+    operation = service.request_action(
+        store=ctr.store, clock=ctr.clock, actor=actor, site=site, action=SiteAction.APPLY_TEMPLATE, params=params
     )
     return accepted(operation, wake=ctr.wake)

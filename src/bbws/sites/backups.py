@@ -144,20 +144,19 @@ def take_backup(ctx: SiteContext, spec: InstanceSpec, site: dict[str, Any], back
 
 def prune(ctx: SiteContext, site: dict[str, Any]) -> int:
     """Keep the newest `backup_retention` completed backups of the site (pinned ones are not counted or removed)."""
-    kept, removed, start = 0, 0, None
-    while True:
-        page = list_backups(store=ctx.store, site=site, limit=100, start_after=start)
-        for item in page.items:
-            if item["status"] != "COMPLETED" or item.get("pinned"):
-                continue
-            kept += 1
-            if kept > ctx.settings.backup_retention:
-                ctx.artifacts.delete(item["artifactKey"])
-                ctx.store.delete(item["pk"], item["sk"])
-                removed += 1
-        if not page.last_key:
-            return removed
-        start = page.last_key
+    kept, removed = 0, 0
+    newest = ctx.store.iterate(
+        tenant_keys.tenant_pk(site["tenantId"]), sk_prefix=keys.backups_prefix(site["siteId"]), descending=True
+    )
+    for item in newest:
+        if item["status"] != "COMPLETED" or item.get("pinned"):
+            continue
+        kept += 1
+        if kept > ctx.settings.backup_retention:
+            ctx.artifacts.delete(item["artifactKey"])
+            ctx.store.delete(item["pk"], item["sk"])
+            removed += 1
+    return removed
 
 
 def restore(ctx: SiteContext, spec: InstanceSpec, site: dict[str, Any], backup: dict[str, Any]) -> dict[str, Any]:

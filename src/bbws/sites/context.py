@@ -14,6 +14,7 @@ from bbws.core.clock import Clock
 from bbws.core.settings import Settings
 from bbws.instances.driver import InstanceSpec, RuntimeDriver, SiteSpec
 from bbws.instances.runtime import driver_of
+from bbws.sites.health import check_site
 from bbws.store.port import ItemStore
 
 # (driver, spec, key, url, declared, clock) -> health report; tests without WordPress put their own in extras
@@ -23,8 +24,6 @@ HealthChecker = Callable[..., dict[str, Any]]
 def health_checker_of(container: Any) -> HealthChecker:
     checker: HealthChecker | None = container.extras.get("site_health")
     if checker is None:
-        from bbws.sites.health import check_site
-
         checker = check_site
     return checker
 

@@ -46,22 +46,13 @@ def record_check(
 def history(*, store: ItemStore, site: dict[str, Any], since: datetime, limit: int = 1000) -> list[dict[str, Any]]:
     """The site's checks since `since` plus the one just before it, oldest first (at most `limit`)."""
     found: list[dict[str, Any]] = []
-    start = None
-    while len(found) < limit:
-        page = store.query(
-            tenant_keys.tenant_pk(site["tenantId"]),
-            sk_prefix=keys.health_prefix(site["siteId"]),
-            limit=100,
-            start_after=start,
-            descending=True,
-        )
-        for item in page.items:
-            found.append(item)
-            if parse_iso(item["checkedAt"]) <= since:
-                return found[::-1]
-        if not page.last_key:
+    newest_first = store.iterate(
+        tenant_keys.tenant_pk(site["tenantId"]), sk_prefix=keys.health_prefix(site["siteId"]), descending=True
+    )
+    for item in newest_first:
+        found.append(item)
+        if parse_iso(item["checkedAt"]) <= since or len(found) >= limit:
             break
-        start = page.last_key
     return found[::-1]
 
 
@@ -138,25 +129,8 @@ def sweep(*, store: ItemStore, clock: Clock, interval_seconds: int) -> int:
 
 def serving_sites(store: ItemStore) -> Any:
     """Every ACTIVE site of every tenant, through the indexes (no Scan)."""
-    tenants_after = None
-    while True:
-        tenants = store.query(tenant_keys.ALL_TENANTS, index="GSI1", limit=100, start_after=tenants_after)
-        for tenant in tenants.items:
-            start = None
-            while True:
-                page = store.query(
-                    f"TENANT#{tenant['tenantId']}#SITES#STATUS#{SiteStatus.ACTIVE.value}",
-                    index="GSI2",
-                    limit=100,
-                    start_after=start,
-                )
-                yield from page.items
-                if not page.last_key:
-                    break
-                start = page.last_key
-        if not tenants.last_key:
-            return
-        tenants_after = tenants.last_key
+    for tenant in store.iterate(tenant_keys.ALL_TENANTS, index="GSI1"):
+        yield from store.iterate(f"TENANT#{tenant['tenantId']}#SITES#STATUS#{SiteStatus.ACTIVE.value}", index="GSI2")
 
 
 def health_href(site: dict[str, Any]) -> str:

@@ -301,7 +301,9 @@ def request_rollback(*, store: ItemStore, clock: Clock, actor: Actor, promotion:
     target = get_site(store=store, tenant_id=promotion["tenantId"], site_id=promotion["targetSiteId"])
     params = {"promotionId": promotion["promotionId"], "promotionSourceId": promotion["sourceSiteId"]}
     if promotion["targetCreated"]:
-        return service.request_delete(store=store, clock=clock, actor=actor, site=target, params=params)
+        return service.request_action(
+            store=store, clock=clock, actor=actor, site=target, action=SiteAction.DELETE, params=params
+        )
     return service.request_action(
         store=store,
         clock=clock,

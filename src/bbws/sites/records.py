@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from bbws.core.changes import Actor, Changes
@@ -27,12 +28,18 @@ def get_site(*, store: ItemStore, tenant_id: str, site_id: str) -> dict[str, Any
     return item
 
 
+def tenant_sites(store: ItemStore, tenant_id: str) -> Iterator[dict[str, Any]]:
+    """Every site record of a tenant, deleted ones included (background work; the API lists page)."""
+    return store.iterate(tenant_keys.tenant_pk(tenant_id), sk_prefix=keys.SITE_PREFIX)
+
+
 def newest_first(
     store: ItemStore, site: dict[str, Any], prefix: str, *, limit: int, start_after: dict[str, str] | None = None
 ) -> Page:
     """One page of the items kept under a site (its backups, its promotions), newest first."""
-    return store.query(tenant_keys.tenant_pk(site["tenantId"]), sk_prefix=prefix, limit=limit,
-                       start_after=start_after, descending=True)
+    return store.query(
+        tenant_keys.tenant_pk(site["tenantId"]), sk_prefix=prefix, limit=limit, start_after=start_after, descending=True
+    )
 
 
 def moved(changes: Changes, site: dict[str, Any], **fields: Any) -> dict[str, Any]:

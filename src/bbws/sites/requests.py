@@ -8,11 +8,9 @@ from typing import Any
 from bbws.core.changes import Actor, Changes
 from bbws.core.clock import Clock
 from bbws.core.errors import Conflict
-from bbws.core.ids import new_id
 from bbws.instances.driver import RuntimeDriver
 from bbws.instances.service import spec_of
 from bbws.sites import history, service
-from bbws.sites.backups import new_backup
 from bbws.sites.context import health_checker_of
 from bbws.sites.models import HealthStatus, SiteAction, SiteStatus, check_action
 from bbws.sites.records import instance_of, save_site
@@ -61,20 +59,6 @@ def request_clone(
         created=True,
         others=[(source, SiteAction.CLONE, "source", False)],
     )
-
-
-def request_apply_template(
-    *, store: ItemStore, clock: Clock, actor: Actor, site: dict[str, Any], template: dict[str, Any]
-) -> dict[str, Any]:
-    """Replace the site's content, theme and plugins with the template's (a backup is taken first)."""
-    service.refuse_busy(site)
-    changes = Changes(actor=actor, now=clock.now())
-    backup_id = new_id("bak", now_ms=int(changes.now.timestamp() * 1000))
-    params = {"template": {"templateId": template["templateId"], "version": template["version"]}, "backupId": backup_id}
-    operation = service.start(changes, store, site, SiteAction.APPLY_TEMPLATE, params, commit=False)
-    new_backup(changes, site, backup_id, "pre-template")
-    service.commit_or_conflict(changes, store)
-    return operation
 
 
 def check_now(*, container: Any, driver: RuntimeDriver, actor: Actor, site: dict[str, Any]) -> dict[str, Any]:

@@ -13,11 +13,13 @@ from bbws.instances.models import InstanceStatus
 from bbws.instances.service import require_active_tenant
 from bbws.jobs.operations import start_operation
 from bbws.jobs.queue import Job
+from bbws.plugins import catalog
 from bbws.sites import keys
 from bbws.sites.backups import new_backup
 from bbws.sites.models import HealthStatus, SiteAction, SiteStatus, check_action, subdomain_problem
 from bbws.sites.records import instance_of, moved
 from bbws.store.port import NOT_EXISTS, ConditionFailed, ItemStore, version_is
+from bbws.templates import service as templates
 from bbws.tenants import keys as tenant_keys
 from bbws.tenants.models import SITE_QUOTA_PER_ENVIRONMENT, Tier
 
@@ -216,6 +218,10 @@ def _template_ref(template: dict[str, Any] | None) -> dict[str, Any] | None:
     return {"templateId": template["templateId"], "version": template["version"]} if template else None
 
 
+# Actions whose job backs the site up first: the backup record is made with the request (its id in the job).
+BACKED_UP_FIRST = {A.BACKUP: "manual", A.DELETE: "pre-delete", A.APPLY_TEMPLATE: "pre-template"}
+
+
 def request_action(
     *,
     store: ItemStore,
@@ -224,13 +230,20 @@ def request_action(
     site: dict[str, Any],
     action: SiteAction,
     params: dict[str, Any] | None = None,
-    changes: Changes | None = None,
-    commit: bool = True,
 ) -> dict[str, Any]:
-    """Check `action` against the site's state now, mark the site busy and queue its job; the PENDING Operation."""
+    """Check `action` against the site's state now, mark the site busy and queue its job (with the backup it
+    takes first, for those that take one); the PENDING Operation."""
     refuse_busy(site)
-    changes = changes or Changes(actor=actor, now=clock.now())
-    return start(changes, store, site, action, params or {}, commit=commit)
+    changes = Changes(actor=actor, now=clock.now())
+    params = dict(params or {})
+    reason = BACKED_UP_FIRST.get(action)
+    if reason:
+        params["backupId"] = new_id("bak", now_ms=int(changes.now.timestamp() * 1000))
+    operation = start(changes, store, site, action, params, commit=False)
+    if reason:
+        new_backup(changes, site, params["backupId"], reason)
+    commit_or_conflict(changes, store)
+    return operation
 
 
 def refuse_busy(site: dict[str, Any]) -> None:
@@ -324,29 +337,6 @@ def commit_or_conflict(changes: Changes, store: ItemStore) -> None:
         raise Conflict("The site changed meanwhile; read it again and retry.") from exc
 
 
-def request_delete(
-    *, store: ItemStore, clock: Clock, actor: Actor, site: dict[str, Any], params: dict[str, Any] | None = None
-) -> dict[str, Any]:
-    """DEPROVISIONING now; the job backs the site up first (a FAILED site with nothing left is just removed)."""
-    refuse_busy(site)
-    changes = Changes(actor=actor, now=clock.now())
-    backup_id = new_id("bak", now_ms=int(changes.now.timestamp() * 1000))
-    operation = start(changes, store, site, A.DELETE, {**(params or {}), "backupId": backup_id}, commit=False)
-    new_backup(changes, site, backup_id, "pre-delete")
-    commit_or_conflict(changes, store)
-    return operation
-
-
-def request_backup(*, store: ItemStore, clock: Clock, actor: Actor, site: dict[str, Any]) -> dict[str, Any]:
-    refuse_busy(site)
-    changes = Changes(actor=actor, now=clock.now())
-    backup_id = new_id("bak", now_ms=int(changes.now.timestamp() * 1000))
-    operation = start(changes, store, site, A.BACKUP, {"backupId": backup_id}, commit=False)
-    new_backup(changes, site, backup_id, "manual")
-    commit_or_conflict(changes, store)
-    return operation
-
-
 def list_sites(
     *,
     store: ItemStore,
@@ -378,8 +368,6 @@ def resolve_template(*, store: ItemStore, ref: str | None, platform_admin: bool)
     """The template version a request names (TEMP_001 unknown, TEMP_002 not published)."""
     if not ref:
         return None
-    from bbws.templates import service as templates
-
     return templates.find_usable(store=store, ref=ref, platform_admin=platform_admin)
 
 
@@ -388,8 +376,6 @@ def resolve_plugins(
 ) -> list[dict[str, Any]]:
     """Catalog entries for `plg_...` ids or `slug[@version]`, each checked installable (PLUG_00x) before anything
     is queued."""
-    from bbws.plugins import catalog
-
     entries = []
     for ref in refs:
         if ref.startswith("plg_"):

@@ -9,12 +9,15 @@ from typing import Any
 from bbws.core.errors import ApiError
 from bbws.instances.driver import DriverError, InstanceSpec
 from bbws.jobs.registry import PermanentFailure
+from bbws.plugins import catalog, site_service
 from bbws.sites import backups, history
 from bbws.sites.context import SiteContext, site_spec
 from bbws.sites.models import HealthStatus, SiteAction, SiteStatus
 from bbws.sites.promotion import get_promotion
 from bbws.sites.records import get_site, instance_spec_for
 from bbws.sites.work import forget, settle, site_result
+from bbws.store.port import version_is
+from bbws.templates import service as templates
 
 A, S = SiteAction, SiteStatus
 Report = Callable[[int, str], None]
@@ -55,8 +58,6 @@ def baseline(
 
 
 def _template_archive(ctx: SiteContext, ref: dict[str, Any]) -> Any:
-    from bbws.templates import service as templates
-
     template = templates.find_usable(store=ctx.store, ref=f"{ref['templateId']}@{ref['version']}", platform_admin=True)
     return templates.archive_for(container=ctx.container, template=template, work_dir=ctx.work_dir)
 
@@ -119,8 +120,6 @@ def create(ctx: SiteContext, site: dict[str, Any], params: dict[str, Any], repor
         declared=baseline(ctx, spec, site, installed, None if installed else info.packages),
     )
     if params.get("template"):
-        from bbws.templates import service as templates
-
         templates.count_use(store=ctx.store, template_id=params["template"]["templateId"])
     return site_result(after)
 
@@ -128,8 +127,6 @@ def create(ctx: SiteContext, site: dict[str, Any], params: dict[str, Any], repor
 def _install_plugins(
     ctx: SiteContext, spec: InstanceSpec, site: dict[str, Any], plugin_ids: list[str], report: Report
 ) -> dict[str, dict[str, Any]]:
-    from bbws.plugins import catalog, site_service
-
     installed: dict[str, dict[str, Any]] = {}
     for number, plugin_id in enumerate(plugin_ids, 1):
         report(40 + number, f"Installing plugin {number} of {len(plugin_ids)}.")
@@ -227,8 +224,6 @@ def promote(ctx: SiteContext, source: dict[str, Any], params: dict[str, Any], re
 
 
 def _end_promotion(changes: Any, promotion: dict[str, Any], status: str, **fields: Any) -> None:
-    from bbws.store.port import version_is
-
     done = {
         **promotion,
         "status": status,

@@ -10,6 +10,8 @@ from bbws.core.changes import Actor, Changes
 from bbws.core.links import href
 from bbws.events.outbox import enqueue
 from bbws.instances.driver import DriverError
+from bbws.instances.runtime import driver_of
+from bbws.instances.service import spec_of
 from bbws.instances.work import DEPROVISION_HOOKS
 from bbws.jobs.operations import RELEASE_HOOKS
 from bbws.jobs.queue import Job
@@ -17,7 +19,8 @@ from bbws.jobs.registry import JobContext, PermanentFailure, registry
 from bbws.sites import history, keys, service
 from bbws.sites.context import SiteContext
 from bbws.sites.models import SiteAction, SiteStatus, settled_status
-from bbws.sites.records import instance_of, put_site
+from bbws.sites.records import instance_of, put_site, tenant_sites
+from bbws.sites.requests import check_now
 from bbws.store.port import ItemStore
 from bbws.tenants import keys as tenant_keys
 
@@ -116,7 +119,7 @@ def fail_hold(
 
 def held_by(store: ItemStore, tenant_id: str, operation_id: str) -> list[dict[str, Any]]:
     """Every site of the tenant an operation holds (the job's own site, and a clone's source or promotion's target)."""
-    return [s for s in _sites_of(store, tenant_id) if s.get("pendingOperationId") == operation_id]
+    return [s for s in tenant_sites(store, tenant_id) if s.get("pendingOperationId") == operation_id]
 
 
 def release(changes: Changes, store: ItemStore, operation: dict[str, Any]) -> None:
@@ -130,7 +133,7 @@ RELEASE_HOOKS["site"] = release
 
 
 def _run(job: Job, ctx: JobContext) -> dict[str, Any]:
-    from bbws.sites import steps
+    from bbws.sites import steps  # steps build on this module's settle/forget
 
     op = ctx.operation or {}
     actor = Actor(sub=op.get("createdBy", "system"), request_id=op.get("requestId", ""))
@@ -169,9 +172,6 @@ for _action, _name in service.JOBS.items():
 @registry.register(CLEANUP_JOB)
 def clean_up(job: Job, ctx: JobContext) -> dict[str, Any]:
     """Remove what a failed create left in the runtime (the FAILED record stays until the user deletes it)."""
-    from bbws.instances.runtime import driver_of
-    from bbws.instances.service import spec_of
-
     store = ctx.container.store
     site = store.get(tenant_keys.tenant_pk(job.tenant_id), keys.site_sk(job.payload["siteId"]))
     if site is None or site["status"] != S.FAILED:
@@ -185,9 +185,6 @@ def clean_up(job: Job, ctx: JobContext) -> dict[str, Any]:
 @registry.register(history.CHECK_JOB)
 def check_health(job: Job, ctx: JobContext) -> dict[str, Any]:
     """The periodic check of one serving site (skipped when an operation holds it or it stopped serving)."""
-    from bbws.instances.runtime import driver_of
-    from bbws.sites.requests import check_now
-
     site = ctx.container.store.get(tenant_keys.tenant_pk(job.tenant_id), keys.site_sk(job.payload["siteId"]))
     if site is None or site["status"] != S.ACTIVE or site.get("pendingOperationId"):
         return {"checked": False}
@@ -200,7 +197,7 @@ def check_health(job: Job, ctx: JobContext) -> dict[str, Any]:
 def forget_sites_of(store: ItemStore, clock: Any, actor: Actor, instance: dict[str, Any]) -> None:
     """The instance is gone (its deletion exported each site first): its sites end DELETED, their subdomains and
     quota free. One site per transaction, so a tenant with many sites never outgrows one; a retry goes on."""
-    for site in _sites_of(store, instance["tenantId"]):
+    for site in tenant_sites(store, instance["tenantId"]):
         if site["environment"] != instance["environment"] or site["status"] == S.DELETED:
             continue
         changes = Changes(actor=actor, now=clock.now())
@@ -216,16 +213,6 @@ def forget_sites_of(store: ItemStore, clock: Any, actor: Actor, instance: dict[s
         )
         forget(changes, store, after)
         changes.commit(store)
-
-
-def _sites_of(store: ItemStore, tenant_id: str) -> Any:
-    start = None
-    while True:
-        page = store.query(tenant_keys.tenant_pk(tenant_id), sk_prefix=keys.site_sk(""), limit=100, start_after=start)
-        yield from page.items
-        if not page.last_key:
-            return
-        start = page.last_key
 
 
 DEPROVISION_HOOKS.append(forget_sites_of)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -130,6 +130,19 @@ class ItemStore(ABC):
         """Up to `limit` items of one partition (of the table or of `index`) whose sort key starts with
         `sk_prefix`, in sort-key order. `filters` (attribute equality) apply after the limit, as in
         DynamoDB, so a page may hold fewer items; `last_key` is set only when more items may follow."""
+
+    def iterate(
+        self, pk: str, *, sk_prefix: str = "", index: str | None = None, descending: bool = False
+    ) -> Iterator[Item]:
+        """Every item `query` would page through, read a page at a time as the caller goes on (stop early
+        to read less). For background work over a partition, never for a request's answer (lists page)."""
+        start: Key | None = None
+        while True:
+            page = self.query(pk, sk_prefix=sk_prefix, index=index, limit=100, start_after=start, descending=descending)
+            yield from page.items
+            if not page.last_key:
+                return
+            start = page.last_key
 
     def ensure_schema(self) -> None:
         """Create the table and its indexes when they are missing."""

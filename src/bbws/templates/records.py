@@ -54,15 +54,8 @@ def get_version(*, store: ItemStore, template_id: str, number: int) -> dict[str,
 
 
 def query_all(*, store: ItemStore, prefix: str) -> list[dict[str, Any]]:
-    """Every item of the template partition under `prefix`, read page by page (one template's few items)."""
-    items: list[dict[str, Any]] = []
-    start = None
-    while True:
-        page = store.query(keys.PK, sk_prefix=prefix, limit=100, start_after=start)
-        items += page.items
-        if not page.last_key:
-            return items
-        start = page.last_key
+    """Every item of the template partition under `prefix` (one template's few items)."""
+    return list(store.iterate(keys.PK, sk_prefix=prefix))
 
 
 def summarized(template: dict[str, Any], statuses: dict[int, TemplateStatus]) -> dict[str, Any]:
