@@ -25,6 +25,8 @@ if [[ $dev == 1 ]]; then
   command -v git >/dev/null || packages+=(git)
   command -v node >/dev/null || packages+=(nodejs)
   command -v npm >/dev/null || packages+=(npm)
+  # The docs-page test loads /docs in a headless browser, from this machine only.
+  command -v chromium >/dev/null || packages+=(chromium)
 fi
 sudo=""
 [[ $(id -u) -ne 0 ]] && sudo="sudo"

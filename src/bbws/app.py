@@ -10,15 +10,17 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from bbws.core import http, logs
 from bbws.core.auth import TokenVerifier, jwks_key_lookup, remote_jwks_lookup
 from bbws.core.clock import Clock, SystemClock
 from bbws.core.container import Container
-from bbws.core.issuer import LocalIssuer, write_private
+from bbws.core.files import private_dir, write_private
+from bbws.core.issuer import LocalIssuer
 from bbws.core.mail import FileMailer, Mailer
 from bbws.core.pagination import CursorCodec
-from bbws.core.ratelimit import RateLimiter
+from bbws.core.ratelimit import RateLimiter, StreamSlots
 from bbws.core.settings import DEFAULT_SECRET, Settings
 from bbws.events.delivery import deliver_due, fan_out_publisher
 from bbws.jobs.runtime import WorkerThread, build_queue, build_worker
@@ -65,7 +67,7 @@ def build_container(
     clock: Clock | None = None,
     mailer: Mailer | None = None,
 ) -> Container:
-    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # it holds the signing key and tokens
+    private_dir(settings.data_dir)  # it holds the signing key, tokens and every tenant's records
     store = store or build_store(settings)
     issuer: LocalIssuer | None = None
     if settings.jwks_url:
@@ -85,7 +87,10 @@ def build_container(
             token_burst=settings.rate_limit_token_burst,
             tenant_rate=settings.rate_limit_tenant_per_second,
             tenant_burst=settings.rate_limit_tenant_burst,
+            auth_failure_rate=settings.rate_limit_auth_failures_per_second,
+            auth_failure_burst=settings.rate_limit_auth_failures_burst,
         ),
+        streams=StreamSlots(per_token=settings.sse_streams_per_token, per_tenant=settings.sse_streams_per_tenant),
         mailer=mailer or FileMailer(settings.data_dir / "mail", clock),
         queue=build_queue(settings, store=store),
         load_assignments=assignment_loader(store),
@@ -147,7 +152,9 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
             thread.stop()
             stop_runtime(container)
 
-    app = FastAPI(
+    # /docs and /redoc load Swagger UI and ReDoc from files this server serves, so they work without internet.
+    app = FastAPIOffline(
+        static_url="/docs-assets",
         title="BBWS API",
         version="1.0.0",
         description=API_DESCRIPTION,

@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from bbws.cli_client import operations_app, tenants_app
+from bbws.cli_client import literal, load_settings, operations_app, tenants_app
 from bbws.cli_dlq import dlq_app
 from bbws.cli_instances import instances_app
 from bbws.cli_sites import plugins_app, sites_app, templates_app
@@ -44,7 +44,7 @@ DataDir = Annotated[
 def settings_for(data_dir: Path | None = None, **overrides: object) -> Settings:
     if data_dir is not None:
         os.environ["BBWS_DATA_DIR"] = str(data_dir)
-    return Settings(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
+    return load_settings(**{k: v for k, v in overrides.items() if v is not None})
 
 
 def parse_ttl(text: str) -> int:
@@ -60,7 +60,8 @@ def ensure_admin_token(settings: Settings) -> tuple[str, bool]:
     import jwt
 
     from bbws.app import admin_token_path
-    from bbws.core.issuer import LocalIssuer, write_private
+    from bbws.core.files import write_private
+    from bbws.core.issuer import LocalIssuer
 
     path = admin_token_path(settings.data_dir)
     issuer = LocalIssuer.load_or_create(settings.data_dir, issuer=settings.issuer, audience=settings.audience)
@@ -76,6 +77,20 @@ def ensure_admin_token(settings: Settings) -> tuple[str, bool]:
     return token, True
 
 
+def secure_data_dir(settings: Settings) -> None:
+    """Create the data dir owner-only, or repair an existing one's modes, saying so once when it did."""
+    from bbws.core.files import prepare_data_dir
+
+    repaired = prepare_data_dir(settings.data_dir)
+    if repaired:
+        out.print(
+            f"Repaired the modes of {repaired} files and folders in {settings.data_dir} "
+            "(group and others had access; now 0600 files and 0700 folders).",
+            highlight=False,
+            markup=False,
+        )
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
@@ -89,6 +104,7 @@ def serve(
     from bbws.app import create_app
 
     settings = settings_for(data_dir, host=host, port=port, run_worker=None if worker else False)
+    secure_data_dir(settings)
     application = create_app(settings)
     base = settings.base_url
     out.print(f"[bold]BBWS API[/bold] listening on {base}  (store: {settings.store}, data: {settings.data_dir})")
@@ -121,6 +137,7 @@ def worker_command(
 
     settings = settings_for(data_dir)
     logs.configure(settings.log_level)
+    secure_data_dir(settings)
     container = build_container(settings)
     start_runtime(container)  # the process running jobs owns the instances' processes
     try:
@@ -184,6 +201,7 @@ def store_init(data_dir: DataDir = None) -> None:
     from bbws.app import build_store
 
     settings = settings_for(data_dir)
+    secure_data_dir(settings)
     build_store(settings).ensure_schema()
     where = settings.dynamodb_table if settings.store == "dynamodb" else str(settings.sqlite_path)
     out.print(f"Store ready: {settings.store} {where}")
@@ -198,11 +216,12 @@ def mail_list(data_dir: DataDir = None, full: Annotated[bool, typer.Option(help=
     messages = FileMailer(settings.data_dir / "mail").messages()
     if full:
         for m in messages:
-            out.print(f"[bold]{m.sentAt}  to {m.to}[/bold]\nSubject: {m.subject}\n\n{m.body}\n", highlight=False)
+            heading, text = literal(f"{m.sentAt}  to {m.to}"), literal(f"Subject: {m.subject}\n\n{m.body}\n")
+            out.print(f"[bold]{heading}[/bold]\n{text}", highlight=False)
         return
     table = Table("sent", "to", "subject", "id")
     for m in messages:
-        table.add_row(m.sentAt, m.to, m.subject, m.messageId)
+        table.add_row(*(literal(value) for value in (m.sentAt, m.to, m.subject, m.messageId)))
     out.print(table)
 
 

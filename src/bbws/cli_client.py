@@ -10,10 +10,12 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from bbws.client.api import DEFAULT_URL, BbwsClient, BbwsError, OperationTimeout
+from bbws.client.api import BbwsClient, BbwsError, OperationTimeout, agent
+from bbws.core.settings import Settings, SettingsError
 
 tenants_app = typer.Typer(help="Tenants: create, list, show, and their lifecycle (over HTTP).", no_args_is_help=True)
 operations_app = typer.Typer(help="Long-running operations: show, watch, cancel, list.", no_args_is_help=True)
@@ -21,7 +23,17 @@ operations_app = typer.Typer(help="Long-running operations: show, watch, cancel,
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
-Url = Annotated[str, typer.Option("--url", envvar="BBWS_URL", help="The BBWS server.")]
+Url = Annotated[
+    str,
+    typer.Option(
+        "--url",
+        envvar="BBWS_URL",
+        help="The BBWS server.",
+        show_default="http://$BBWS_HOST:$BBWS_PORT",
+    ),
+]
+DEFAULT_URL = ""  # no --url and no BBWS_URL: connect() finds the server where `bbws serve` listens
+ANY_ADDRESS = {"0.0.0.0", "::", ""}  # a server bound to every address is reached on loopback
 Token = Annotated[
     str | None,
     typer.Option("--token", envvar="BBWS_TOKEN", help="Bearer token (default: the data dir's admin-token file)."),
@@ -37,11 +49,31 @@ TIMEOUT = Annotated[float, typer.Option("--timeout", help="Seconds to wait for t
 TENANT_COLUMNS = ("tenantId", "organizationName", "status", "tier", "createdAt")
 
 
+def load_settings(**overrides: Any) -> Settings:
+    """The settings of every command; a refused `BBWS_*` value is one line and exit status 2, not a traceback."""
+    try:
+        return Settings.load(**overrides)
+    except SettingsError as exc:
+        err.print(f"error: {exc}", markup=False, highlight=False)
+        raise typer.Exit(2) from None
+
+
+def server_url() -> str:
+    """Where `bbws serve` on this machine listens by BBWS_HOST and BBWS_PORT (an any-address host is reached on
+    loopback), for commands given neither --url nor BBWS_URL."""
+    settings = load_settings()
+    host = "127.0.0.1" if settings.host in ANY_ADDRESS else settings.host
+    return f"http://{f'[{host}]' if ':' in host else host}:{settings.port}"
+
+
+def literal(value: Any) -> str:
+    """Server-provided text for a rich console: square brackets print as themselves, never as markup."""
+    return escape("" if value is None else str(value))
+
+
 def saved_token(data_dir: Path | None) -> str | None:
     """The platform-admin token `bbws serve` keeps in its data dir, if this machine has one."""
-    from bbws.core.settings import Settings
-
-    base = data_dir or Settings().data_dir
+    base = data_dir or load_settings().data_dir
     path = base / "admin-token"
     return path.read_text().strip() if path.is_file() else None
 
@@ -50,15 +82,17 @@ def saved_token(data_dir: Path | None) -> str | None:
 def connect(url: str, token: str | None, data_dir: Path | None) -> Iterator[BbwsClient]:
     """A client; an error answer becomes a one-line message and exit status 1."""
     try:
-        with BbwsClient(url, token or saved_token(data_dir)) as client:
+        with BbwsClient(url or server_url(), token or saved_token(data_dir), user_agent=agent("bbws-cli")) as client:
             yield client
     except BbwsError as exc:
-        err.print(f"[red]error:[/red] {exc.code}: {exc.detail}", highlight=False)
+        err.print(f"[red]error:[/red] {literal(exc.code)}: {literal(exc.detail)}", highlight=False)
+        if exc.hint:
+            err.print(f"next: {exc.hint}", markup=False, highlight=False)
         if exc.status == 401:
             err.print("Pass --token, set BBWS_TOKEN, or point --data-dir at the server's data dir.")
         raise typer.Exit(1) from exc
     except OperationTimeout as exc:
-        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        err.print(f"[red]error:[/red] {literal(exc)}", highlight=False)
         raise typer.Exit(1) from exc
 
 
@@ -68,7 +102,7 @@ def print_json(data: Any) -> None:
 
 def cell(value: Any, width: int = 60) -> str:
     text = "" if value is None else str(value)
-    return text if len(text) <= width else text[: width - 1] + "…"
+    return literal(text if len(text) <= width else text[: width - 1] + "…")
 
 
 def table(rows: list[dict[str, Any]], columns: tuple[str, ...], *, more: bool = False) -> None:
@@ -93,7 +127,7 @@ def record(item: dict[str, Any], as_json: bool) -> None:
 
 
 def _label(op: dict[str, Any]) -> str:
-    return f"{op['operationType']} {op['status']}: {op.get('message') or ''}"
+    return literal(f"{op['operationType']} {op['status']}: {op.get('message') or ''}")
 
 
 def follow(client: BbwsClient, operation: dict[str, Any], *, as_json: bool, timeout: float | None = None) -> None:
@@ -119,11 +153,13 @@ def finished(op: dict[str, Any], *, as_json: bool) -> None:
         print_json(op)
     else:
         colour = "green" if op["status"] == "COMPLETED" else "red"
-        out.print(f"Operation {op['operationId']} [{colour}]{op['status']}[/{colour}]: {op.get('message')}")
+        message = literal(op.get("message"))
+        out.print(f"Operation {literal(op['operationId'])} [{colour}]{literal(op['status'])}[/{colour}]: {message}")
         if op.get("result"):
             out.print_json(data={k: v for k, v in op["result"].items() if k != "_links"})
         if op.get("error"):
-            out.print(f"[red]{op['error'].get('code')}[/red]: {op['error'].get('detail')}", highlight=False)
+            problem = op["error"]
+            out.print(f"[red]{literal(problem.get('code'))}[/red]: {literal(problem.get('detail'))}", highlight=False)
     if op["status"] != "COMPLETED":
         raise typer.Exit(1)
 

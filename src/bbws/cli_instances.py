@@ -16,6 +16,7 @@ from bbws.cli_client import (
     Url,
     connect,
     err,
+    literal,
     out,
     print_json,
     record,
@@ -36,7 +37,7 @@ Env = Annotated[str, typer.Option("--env", help="dev, sit or prod.")]
 def _instance(client: BbwsClient, tenant: str, env: str) -> dict[str, Any]:
     found = client.find_instance(tenant, env)
     if found is None:
-        err.print(f"[red]error:[/red] tenant {tenant} has no instance in {env}.", highlight=False)
+        err.print(f"[red]error:[/red] tenant {literal(tenant)} has no instance in {literal(env)}.", highlight=False)
         raise typer.Exit(1)
     return found
 
@@ -47,7 +48,7 @@ def _then_show(client: BbwsClient, op: dict[str, Any], tenant: str, env: str, **
     if not how["no_wait"] and not how["as_json"]:
         item = client.find_instance(tenant, env)
         if item is not None and item.get("url") and item["status"] == "ACTIVE":
-            out.print(f"Instance {item['instanceId']} answers at {item['url']}")
+            out.print(f"Instance {item['instanceId']} answers at {item['url']}", markup=False)
 
 
 @instances_app.command("create")

@@ -16,6 +16,7 @@ from bbws.cli_client import (
     Url,
     connect,
     err,
+    literal,
     out,
     print_json,
     record,
@@ -43,7 +44,8 @@ def _site_id(client: BbwsClient, tenant: str, site: str | None, env: str | None,
         found = client.find_site(tenant, env, subdomain)
         if found is not None:
             return str(found["siteId"])
-        err.print(f"[red]error:[/red] tenant {tenant} has no site {subdomain} in {env}.", highlight=False)
+        err.print(f"[red]error:[/red] tenant {literal(tenant)} has no site {literal(subdomain)} in {literal(env)}.",
+                  highlight=False)
         raise typer.Exit(1)
     err.print("[red]error:[/red] name the site with --site, or with --env and --subdomain.", highlight=False)
     raise typer.Exit(2)
@@ -57,7 +59,7 @@ def _then_show(client: BbwsClient, op: dict[str, Any], tenant: str, **how: Any) 
     result = client.get_operation(op["operationId"]).get("result") or {}
     site = client.get_site(tenant, result.get("targetSiteId") or result.get("siteId") or op["resourceId"])
     if site.get("url") and site["status"] == "ACTIVE":
-        out.print(f"Site {site['siteId']} ({site['environment']}) answers at {site['url']}")
+        out.print(f"Site {site['siteId']} ({site['environment']}) answers at {site['url']}", markup=False)
 
 
 @sites_app.command("create")
@@ -132,14 +134,21 @@ def sites_health(
     token: Token = None,
     data_dir: DataDir = None,
     as_json: AsJson = False,
+    now: Annotated[
+        bool, typer.Option("--now", help="Check the site now and record the result (OPERATOR or above).")
+    ] = False,
 ) -> None:
-    """Check the site now: pages, database, versions, Site Health, drift."""
+    """The site's latest recorded health check (pages, database, versions, Site Health, drift); --now checks."""
     with connect(url, token, data_dir) as client:
-        report = client.site_health(tenant, _site_id(client, tenant, site, env, subdomain))
+        site_id = _site_id(client, tenant, site, env, subdomain)
+        report = client.check_site_health(tenant, site_id) if now else client.site_health(tenant, site_id)
         if as_json:
             print_json(report)
             return
-        out.print(f"{report['healthStatus']} at {report.get('checkedAt')}")
+        if report.get("checkedAt") is None:
+            out.print(f"{report['healthStatus']}: {report.get('detail') or 'not checked yet'}", markup=False)
+            return
+        out.print(f"{report['healthStatus']} at {report.get('checkedAt')}", markup=False)
         table(report.get("checks", []), ("name", "status", "httpStatus", "latencyMs", "detail"))
 
 
@@ -223,9 +232,41 @@ def sites_promote(
     with connect(url, token, data_dir) as client:
         answer = client.promote_site(tenant, _site_id(client, tenant, site, env, subdomain), to, dry_run=dry_run)
         if dry_run:
-            print_json(answer)
+            _show_plan(answer, as_json)
+            if not answer.get("ready", True):
+                raise typer.Exit(1)
             return
         _then_show(client, answer, tenant, no_wait=no_wait, as_json=as_json, timeout=timeout)
+
+
+def _show_plan(plan: dict[str, Any], as_json: bool) -> None:
+    """The dry run: what stands in the way (with the next step), else what the promotion would change."""
+    if as_json:
+        print_json(plan)
+        return
+    where = f"{plan['sourceEnvironment']} -> {plan['targetEnvironment']}"
+    if plan.get("blockers"):
+        out.print(f"Promotion {where} would be refused:", markup=False, highlight=False)
+        for blocker in plan["blockers"]:
+            out.print(f"  {blocker['code']}: {blocker['detail']}", markup=False, highlight=False)
+            if blocker.get("hint"):
+                out.print(f"    next: {blocker['hint']}", markup=False, highlight=False)
+    else:
+        target = plan.get("targetSiteId") or "a new site"
+        out.print(f"Promotion {where} is ready; it would copy the site over {target}.", markup=False)
+    if plan.get("tables") is not None:
+        changed = [t["table"] for t in plan["tables"] if t["changed"]]
+        files = plan["files"]
+        out.print(
+            f"Tables changed: {len(changed)} of {len(plan['tables'])}; files: {files['added']} added, "
+            f"{files['changed']} changed, {files['removed']} removed; plugins: {len(plan['plugins'])} changes.",
+            markup=False,
+            highlight=False,
+        )
+    gate = plan.get("healthGate") or {}
+    if gate.get("required"):
+        passed = "passed" if gate.get("passed") else "not passed"
+        out.print(f"Health gate: {passed} ({gate.get('detail')})", markup=False, highlight=False)
 
 
 @sites_app.command("restore")

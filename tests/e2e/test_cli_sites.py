@@ -58,6 +58,12 @@ def test_sites_commands(tmp_path: Path) -> None:
 
         health = server.json("sites", "health", "--tenant", tid, "--env", "dev", "--subdomain", "acme")
         assert health["healthStatus"] == "HEALTHY", health
+        checked = server.json("sites", "health", "--tenant", tid, "--env", "dev", "--subdomain", "acme", "--now")
+        assert checked["healthStatus"] == "HEALTHY" and checked["checkedAt"] > health["checkedAt"], checked
+        names = {c["name"] for c in checked["checks"]}
+        assert {"frontPage", "restApi", "loginPage", "database"} <= names, checked
+        latest = server.json("sites", "health", "--tenant", tid, "--env", "dev", "--subdomain", "acme")
+        assert latest["checkedAt"] == checked["checkedAt"]
         plan = server.json(
             "sites", "promote", "--tenant", tid, "--env", "dev", "--subdomain", "acme", "--to", "sit", "--dry-run"
         )

@@ -31,6 +31,8 @@ class ApiHarness:
         settings.setdefault("rate_limit_token_burst", 10_000)
         settings.setdefault("rate_limit_tenant_per_second", 10_000.0)
         settings.setdefault("rate_limit_tenant_burst", 10_000)
+        settings.setdefault("rate_limit_auth_failures_per_second", 10_000.0)  # the 401 tests send hundreds
+        settings.setdefault("rate_limit_auth_failures_burst", 10_000)
         self.settings = Settings(data_dir=data_dir, **settings)
         self.container: Container = build_container(self.settings, store=store, clock=clock)
         self.app = create_app(container=self.container)

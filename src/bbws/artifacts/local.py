@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 from bbws.artifacts.port import Artifact, ArtifactMissing, ArtifactStore, check_key, sha256_of
+from bbws.core.files import make_private, private_dir
 
 
 class LocalArtifacts(ArtifactStore):
@@ -20,12 +21,13 @@ class LocalArtifacts(ArtifactStore):
 
     def put(self, key: str, source: Path) -> Artifact:
         target = self._path(key)
-        target.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(target.parent, within=self.root)
         partial = target.with_name(target.name + ".partial")
         try:
             os.link(source, partial)  # same file system: no copy of a 50 MB backup
         except OSError:
             shutil.copyfile(source, partial)
+        make_private(partial)  # a backup holds a database dump, a template or plugin zip a tenant's code
         partial.replace(target)
         return Artifact(key=key, size=target.stat().st_size, sha256=sha256_of(target))
 
@@ -33,8 +35,9 @@ class LocalArtifacts(ArtifactStore):
         source = self._path(key)
         if not source.is_file():
             raise ArtifactMissing(key)
-        dest.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(dest.parent)
         shutil.copyfile(source, dest)
+        make_private(dest)
         return dest
 
     def delete(self, key: str) -> None:

@@ -10,6 +10,7 @@ from botocore.exceptions import ClientError
 
 from bbws.artifacts.port import Artifact, ArtifactMissing, ArtifactStore, check_key, sha256_of
 from bbws.core.boto import LazyClient
+from bbws.core.files import make_private, private_dir
 
 SHA256_METADATA = "sha256"  # user metadata: S3 shows it as `x-amz-meta-sha256`
 _MISSING_CODES = {"404", "NoSuchKey", "NotFound"}
@@ -65,7 +66,7 @@ class S3Artifacts(ArtifactStore):
         return Artifact(key=key, size=source.stat().st_size, sha256=digest)
 
     def fetch(self, key: str, dest: Path) -> Path:
-        dest.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(dest.parent)
         partial = dest.with_name(dest.name + ".partial")
         try:
             self._client.download_file(self.bucket, self._key(key), str(partial))
@@ -74,6 +75,7 @@ class S3Artifacts(ArtifactStore):
             if _missing(error):
                 raise ArtifactMissing(key) from error
             raise
+        make_private(partial)
         os.replace(partial, dest)  # a reader never sees half a download under the final name
         return dest
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import time
 from collections.abc import Iterable, Iterator
@@ -17,6 +18,15 @@ DEFAULT_URL = "http://127.0.0.1:8080"
 API = "/v1.0"
 
 
+def agent(name: str) -> str:
+    """`name/version` for the User-Agent header: the server words its hints for the caller it names."""
+    try:
+        version = importlib.metadata.version("bbws")
+    except importlib.metadata.PackageNotFoundError:
+        version = "0"
+    return f"{name}/{version}"
+
+
 class BbwsError(Exception):
     """An error answer of the API (its problem+json body), or a server that could not be reached."""
 
@@ -24,6 +34,7 @@ class BbwsError(Exception):
         self.status, self.problem = status, problem
         self.code = str(problem.get("code") or "HTTP_ERROR")
         self.detail = str(problem.get("detail") or problem.get("title") or f"HTTP {status}")
+        self.hint = str(problem["hint"]) if problem.get("hint") else None
         super().__init__(f"{self.code}: {self.detail}")
 
 
@@ -73,8 +84,11 @@ class BbwsClient(SiteCalls):
         *,
         timeout: float = 30.0,
         transport: httpx.BaseTransport | None = None,
+        user_agent: str | None = None,
     ) -> None:
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        headers = {"User-Agent": user_agent or agent("bbws-python")}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
         self.url = url.rstrip("/")
         self.http = httpx.Client(base_url=self.url, headers=headers, timeout=timeout, transport=transport)
 

@@ -118,7 +118,12 @@ class SiteCalls:
         return dict(self.request("POST", self._site(tenant_id, site_id, "restore"), json={"backupId": backup_id}))
 
     def site_health(self, tenant_id: str, site_id: str) -> dict[str, Any]:
+        """The latest recorded health check (reading it checks nothing)."""
         return dict(self.request("GET", self._site(tenant_id, site_id, "health")))
+
+    def check_site_health(self, tenant_id: str, site_id: str) -> dict[str, Any]:
+        """Check the site now and record the result (OPERATOR or above)."""
+        return dict(self.request("POST", self._site(tenant_id, site_id, "health")))
 
     def apply_template(self, tenant_id: str, site_id: str, template: str) -> dict[str, Any]:
         return dict(

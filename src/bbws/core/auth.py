@@ -28,6 +28,7 @@ class Principal:
     platform_role: str | None = None
     scopes: frozenset[str] = field(default_factory=frozenset)
     token_id: str = ""
+    expires_at: float | None = None  # the token's `exp` (Unix time): long-lived answers (streams) end there
 
     def scoped(self, kind: str) -> set[str] | None:
         """Values of `kind:` scopes (`tenant`, `env`), or None when the token is not narrowed that way."""
@@ -102,6 +103,7 @@ class TokenVerifier:
             platform_role=platform_role(claims.get("cognito:groups")),
             scopes=frozenset(scope.split()) if isinstance(scope, str) else frozenset(),
             token_id=str(claims.get("jti") or hashlib.sha256(token.encode()).hexdigest()[:24]),
+            expires_at=float(claims["exp"]),
         )
         return principal, float(claims["exp"])
 

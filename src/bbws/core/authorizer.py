@@ -11,8 +11,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
+from pydantic import BaseModel
+
 from bbws.core.auth import Principal
 from bbws.core.errors import Forbidden, NotFound
+from bbws.core.field_permissions import FIELD_PERMISSIONS
 
 PLATFORM_GRANTS: dict[str, frozenset[str]] = {
     "ADMIN": frozenset({"*"}),
@@ -22,6 +25,8 @@ PLATFORM_GRANTS: dict[str, frozenset[str]] = {
             "tenants:create",
             "tenants:write",
             "tenants:lifecycle",
+            "tenants:suspend",
+            "tenants:commercial",
             "operations:*",
             "sites:*",
             "instances:*",
@@ -168,3 +173,12 @@ class Authorizer:
             if any(covers(a.node_path, node_path) and grants(TENANT_GRANTS[a.role], permission) for a in held):
                 return
         raise Forbidden(f"Your role does not allow {permission} here.")
+
+    def require_fields(self, body: BaseModel, *, tenant_id: str | None = None, node_path: str = "") -> None:
+        """403 when the body sets a field whose permission (FIELD_PERMISSIONS) the caller lacks; the route's
+        own permission is checked first by the route, so this only adds what single fields need."""
+        table = FIELD_PERMISSIONS[type(body).__name__]
+        for name in sorted(body.model_fields_set):
+            needed = table[name]
+            if needed is not None and not self.allowed(needed, tenant_id=tenant_id, node_path=node_path):
+                raise Forbidden(f"Your role may not set {name} (it needs {needed}); leave it out.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,6 +16,9 @@ from bbws.store.port import Check, Condition, Delete, ItemStore, Op, Put
 AUDIT_RETENTION_DAYS = 400
 OUTBOX_SHARDS = 4
 EVENT_LOG_DAYS = 7
+# resourceType -> the view of its items that audit records and events carry. Both reach the tenant's own users
+# and webhooks, so what only the platform may see (an instance's host paths) is left out by its context.
+AUDIT_VIEWS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {}
 
 
 @dataclass(frozen=True)
@@ -68,6 +72,9 @@ class Changes:
     ) -> None:
         """Record who changed what, and publish it: every audited change is also the domain event
         `bbws.{action}` (outbox + the tenant's event log), written in this same transaction."""
+        view = AUDIT_VIEWS.get(resource_type)
+        if view is not None:
+            before, after = (view(i) if i is not None else None for i in (before, after))
         audit_id = new_id("aud", now_ms=int(self.now.timestamp() * 1000))
         expires = self.now + timedelta(days=self.audit_retention_days)
         self.put(

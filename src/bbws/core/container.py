@@ -12,7 +12,7 @@ from bbws.core.clock import Clock
 from bbws.core.issuer import LocalIssuer
 from bbws.core.mail import Mailer
 from bbws.core.pagination import CursorCodec
-from bbws.core.ratelimit import RateLimiter
+from bbws.core.ratelimit import RateLimiter, StreamSlots
 from bbws.core.settings import Settings
 from bbws.store.port import ItemStore
 
@@ -27,6 +27,7 @@ class Container:
     limiter: RateLimiter
     mailer: Mailer
     load_assignments: Callable[[str, str], list[Assignment]]
+    streams: StreamSlots  # event streams open at once, per token and per tenant
     queue: Any = None  # bbws.jobs.queue.JobQueue (typed loosely: core does not import the jobs package)
     issuer: LocalIssuer | None = None
     wake: Callable[[], None] = field(default=lambda: None)  # nudges the in-process worker after a commit

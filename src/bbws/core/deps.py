@@ -29,16 +29,27 @@ async def get_container(request: Request) -> Container:
 Ctr = Annotated[Container, Depends(get_container)]
 
 
+def client_address(request: Request) -> str:
+    """The caller's address as the server sees it: the peer of the connection, or on AWS the `sourceIp` of
+    API Gateway's request context (Mangum puts it there). Behind another proxy it is the proxy's."""
+    return request.client.host if request.client else "unknown"
+
+
 def resolve_principal(request: Request, container: Container) -> Principal:
-    """Verify the bearer token once per request (idempotency and routes share the result)."""
+    """Verify the bearer token once per request (idempotency and routes share the result). Every failure is
+    counted against the client's address; past its budget the answer is 429 instead of 401."""
     cached = getattr(request.state, "principal", None)
     if cached is not None:
         return cached
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorized("Send `Authorization: Bearer <token>`.")
-    principal = container.verifier.verify(token.strip())
+    try:
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthorized("Send `Authorization: Bearer <token>`.")
+        principal = container.verifier.verify(token.strip())
+    except Unauthorized:
+        container.limiter.charge_auth_failure(client_address(request))
+        raise
     request.state.principal = principal
     return principal
 

@@ -3,9 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 PROBLEM_BASE = "https://docs.bbws.io/problems/"
+CLI_AGENT = "bbws-cli/"  # how the `bbws` command names itself in User-Agent
+
+
+@dataclass(frozen=True)
+class Hint:
+    """The next step after an error, in both forms a caller may take it: the API call and the `bbws` command;
+    which one a problem shows is chosen when it is rendered, from the request's User-Agent."""
+
+    http: str
+    cli: str
+
+    def for_agent(self, user_agent: str | None) -> str:
+        return self.cli if (user_agent or "").startswith(CLI_AGENT) else self.http
 
 
 class ApiError(Exception):
@@ -24,10 +38,12 @@ class ApiError(Exception):
         title: str | None = None,
         errors: Iterable[dict[str, str]] | None = None,
         headers: dict[str, str] | None = None,
+        hint: Hint | None = None,
         **extra: Any,
     ) -> None:
         super().__init__(detail)
         self.detail = detail
+        self.hint = hint
         if code:
             self.code = code
         if status:
@@ -38,7 +54,7 @@ class ApiError(Exception):
         self.headers = headers or {}
         self.extra = extra
 
-    def problem(self, *, instance: str, request_id: str) -> dict[str, Any]:
+    def problem(self, *, instance: str, request_id: str, user_agent: str | None = None) -> dict[str, Any]:
         body: dict[str, Any] = {
             "type": PROBLEM_BASE + self.code.lower().replace("_", "-"),
             "title": self.title,
@@ -50,6 +66,8 @@ class ApiError(Exception):
         }
         if self.errors is not None:
             body["errors"] = self.errors
+        if self.hint is not None:
+            body["hint"] = self.hint.for_agent(user_agent)
         body.update(self.extra)
         return body
 

@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from bbws.core import patterns
 from bbws.core.errors import ApiError, InternalError, PayloadTooLarge, ValidationFailed
 from bbws.core.ids import new_id
 from bbws.core.logs import request_id_var
@@ -38,10 +39,10 @@ def _valid_request_id(value: str) -> bool:
     return 0 < len(value) <= 128 and all(c.isalnum() or c in "-_.:" for c in value)
 
 
-def problem_response(error: ApiError, *, instance: str, request_id: str) -> JSONResponse:
+def problem_response(error: ApiError, *, instance: str, request_id: str, user_agent: str | None = None) -> JSONResponse:
     headers = dict(error.headers)
     return JSONResponse(
-        error.problem(instance=instance, request_id=request_id),
+        error.problem(instance=instance, request_id=request_id, user_agent=user_agent),
         status_code=error.status,
         headers=headers,
         media_type=PROBLEM_JSON,
@@ -139,17 +140,29 @@ def _field(loc: tuple[Any, ...]) -> str:
 
 async def _api_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ApiError)
-    return problem_response(exc, instance=request.url.path, request_id=request_id_of(request))
+    return problem_response(
+        exc, instance=request.url.path, request_id=request_id_of(request), user_agent=request.headers.get("user-agent")
+    )
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
+    allowed = _allowed_methods(request)
+    if allowed and request.method not in allowed:
+        # A path parameter took the literal segment of another route (`GET /admin/dlq/redrive` read as the
+        # messageId "redrive"): that path is the literal route's, and it does not serve this method.
+        return await _http_error(request, StarletteHTTPException(405))
     errors = []
     for e in exc.errors():
         message, field = e.get("msg", "invalid"), _field(tuple(e.get("loc", ())))
+        entry: dict[str, str] = {}
         if e.get("type") == "json_invalid":
             message, field = "The body is not valid JSON.", "body"
-        errors.append({"field": field, "message": message})
+        elif e.get("type") == "string_pattern_mismatch":  # people get words; programs keep the regex
+            pattern = str((e.get("ctx") or {}).get("pattern", ""))
+            words = patterns.describe(pattern)
+            message, entry = (f"must be {words}" if words else message), {"pattern": pattern}
+        errors.append({"field": field, "message": message, **entry})
     err = ValidationFailed(
         f"{len(errors)} problem(s) with the request: " + "; ".join(f"{x['field']}: {x['message']}" for x in errors[:5]),
         errors=errors,
@@ -174,17 +187,20 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 def _allowed_methods(request: Request) -> list[str]:
-    """Every method any route serves at this path (Starlette's own 405 names only the first route's)."""
+    """Every method the routes of this path serve (Starlette's own 405 names only the first route's). Where a
+    literal route and a parameter route both match (`/admin/dlq/redrive`, `/admin/dlq/{messageId}`), the path is
+    the literal route's: only the routes with the fewest parameters count."""
     table = getattr(request.app.state, "route_methods", None)
     if table is None:
         table = []
         for ctx in iter_route_contexts(request.app.routes):
             methods = getattr(ctx, "methods", None) or getattr(ctx.route, "methods", None)
             if ctx.path and methods:
-                table.append((compile_path(ctx.path)[0], set(methods)))
+                table.append((compile_path(ctx.path)[0], set(methods), ctx.path.count("{")))
         request.app.state.route_methods = table
-    found = set().union(*(m for regex, m in table if regex.match(request.url.path)))
-    return sorted(found)
+    matches = [(params, m) for regex, m, params in table if regex.match(request.url.path)]
+    fewest = min((params for params, _ in matches), default=0)
+    return sorted(set().union(*(m for params, m in matches if params == fewest)))
 
 
 def install(

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from bbws.core.clock import Clock, SystemClock, iso
+from bbws.core.files import write_private
 from bbws.core.ids import new_id
 
 
@@ -38,10 +39,7 @@ class FileMailer(Mailer):
 
     def send(self, *, to: str, subject: str, body: str, tenant_id: str | None = None) -> Message:
         message = Message(new_id("msg"), to, subject, body, iso(self.clock.now()), tenant_id)
-        self.folder.mkdir(parents=True, exist_ok=True)
-        tmp = self.folder / f".{message.messageId}.tmp"
-        tmp.write_text(json.dumps(asdict(message), indent=2))
-        tmp.rename(self.folder / f"{message.messageId}.json")  # readers never see half a message
+        write_private(self.folder / f"{message.messageId}.json", json.dumps(asdict(message), indent=2))
         return message
 
     def messages(self) -> list[Message]:

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bbws.core import patterns
+
 DEFAULT_SECRET = "change-me"
+
+
+class SettingsError(ValueError):
+    """A `BBWS_*` value its rule refuses; the message is one line naming each variable and its rule."""
 
 
 class Settings(BaseSettings):
@@ -48,6 +54,12 @@ class Settings(BaseSettings):
     rate_limit_token_burst: int = Field(default=100, ge=1)
     rate_limit_tenant_per_second: float = Field(default=100.0, gt=0)
     rate_limit_tenant_burst: int = Field(default=200, ge=1)
+    # Failed authentications (401) per client address: a bucket that only failures spend; past it, 429.
+    rate_limit_auth_failures_per_second: float = Field(default=1.0, gt=0)
+    rate_limit_auth_failures_burst: int = Field(default=30, ge=1)
+    # Open server-sent event streams at once, per token and per tenant (counted in each API process).
+    sse_streams_per_token: int = Field(default=10, ge=1)
+    sse_streams_per_tenant: int = Field(default=50, ge=1)
     idempotency_ttl_seconds: int = 86_400
     invitation_ttl_days: int = Field(default=7, ge=1, le=30)
     audit_retention_days: int = Field(default=400, ge=1)
@@ -92,6 +104,14 @@ class Settings(BaseSettings):
                 self.event_bus = f"bbws-events-{self.environment}"
         return self
 
+    @classmethod
+    def load(cls, **overrides: Any) -> Settings:
+        """The settings from the environment (`overrides`: CLI flags); a refused value raises SettingsError."""
+        try:
+            return cls(**overrides)
+        except ValidationError as exc:
+            raise SettingsError("; ".join(_refusal(error) for error in exc.errors())) from None
+
     @property
     def port_range(self) -> range:
         low, high = (int(x) for x in self.instance_ports.split("-"))
@@ -104,3 +124,18 @@ class Settings(BaseSettings):
     @property
     def base_url(self) -> str:
         return self.public_url or f"http://{self.host}:{self.port}"
+
+
+def _refusal(error: Any) -> str:
+    """`BBWS_HEALTH_LOOKBACK_HOURS=0: must be greater than 0`, from one pydantic error."""
+    rule = str(error["msg"]).removeprefix("Value error, ")
+    if error["type"] == "string_pattern_mismatch" and patterns.describe(error["ctx"]["pattern"]):
+        rule = f"must be {patterns.describe(error['ctx']['pattern'])}"
+    for said in ("Input should ", "String should ", "Value should "):
+        if rule.startswith(said):
+            rule = "must " + rule.removeprefix(said)
+    if not error["loc"]:  # a rule across settings names its variables itself
+        return rule
+    name = "BBWS_" + str(error["loc"][0]).upper()
+    shown = "***" if "secret" in name.lower() else str(error["input"])
+    return f"{name}={shown}: {rule}"

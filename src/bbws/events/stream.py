@@ -17,6 +17,11 @@ from bbws.store.port import Item, ItemStore, Key
 EVENT_PREFIX = "EVENT#"
 BATCH = 100
 TYPE_PATTERN = re.compile(r"^(\*|bbws(\.[a-z][a-z0-9_-]*)+(\.\*)?)$")
+_TYPE = r"(?:\*|bbws(?:\.[a-z][a-z0-9_-]*)+(?:\.\*)?)"
+# One `types` value: patterns separated by commas (blanks and empty items are skipped).
+TYPE_LIST_PATTERN = rf"^[\s,]*(?:{_TYPE}(?:\s*,[\s,]*{_TYPE})*)?[\s,]*$"
+# An event id whose time a calendar holds (a first digit over 6 reads past the year 9999).
+LAST_EVENT_ID_PATTERN = r"^evt_[0-6][0-9a-hjkmnp-tv-z]{25}$"
 _CROCKFORD = "0123456789abcdefghjkmnpqrstvwxyz"
 # How far around the time in an event id to look for the event itself (ids and log times come from one clock
 # read apart by a few milliseconds).

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from bbws.core.deps import Authz, Ctr
 from bbws.core.router import api_router
 from bbws.events import stream
-from bbws.jobs.sse import STREAM_RESPONSE_DOC, stream_response, wants_stream
+from bbws.jobs.sse import STREAM_LIMIT_DOC, STREAM_RESPONSE_DOC, stream_response, wants_stream
 from bbws.tenants.schemas import TENANT_ID_PATTERN
 from bbws.tenants.service import get_tenant
 
@@ -45,7 +45,8 @@ class EventBatch(BaseModel):
         200: {
             "description": "The stream (or, without `Accept: text/event-stream`, a batch of events)",
             "content": STREAM_RESPONSE_DOC,
-        }
+        },
+        429: STREAM_LIMIT_DOC,
     },
 )
 def tenant_events(
@@ -58,20 +59,23 @@ def tenant_events(
         list[str] | None,
         Query(
             max_length=20,
+            json_schema_extra={"items": {"type": "string", "pattern": stream.TYPE_LIST_PATTERN}},
             description="Event type patterns, comma-separated or repeated: `*`, "
             "`bbws.tenant.parked`, `bbws.tenant.*` (as webhook filters).",
         ),
     ] = None,
     lastEventId: Annotated[
         str | None,
-        Header(alias="Last-Event-ID", max_length=64, description="Read on after this event (EventSource sends it)."),
+        Header(alias="Last-Event-ID", max_length=64, pattern=stream.LAST_EVENT_ID_PATTERN,
+               description="Read on after this event (EventSource sends it)."),
     ] = None,
 ) -> Response:
     """With `Accept: text/event-stream`: every domain event of the tenant from now on (or after `Last-Event-ID`,
     or from `since`) as `id: <eventId>`, `event: <type>`, `data: <envelope>`. Events are kept for 7 days.
-    A comment keeps the connection alive every 15 s; a stream lasts at most 10 minutes (reconnect with
-    `Last-Event-ID` to carry on). Other clients get one batch: the next events after the position, or the
-    latest ones."""
+    A comment keeps the connection alive every 15 s; a stream lasts at most 10 minutes, and ends when the token
+    expires (reconnect with `Last-Event-ID` to carry on). By default a token may hold 10 streams open at once
+    and a tenant 50; past that, 429 `TOO_MANY_STREAMS`. Other clients get one batch: the next events after
+    the position, or the latest ones."""
     authz.require("events:read", tenant_id=tenantId)
     patterns = stream.parse_types(types)
     get_tenant(store=ctr.store, tenant_id=tenantId)
@@ -79,4 +83,9 @@ def tenant_events(
     if not wants_stream(request):
         events = stream.batch(ctr.store, tenantId, after=after, positioned=positioned, types=patterns)
         return JSONResponse({"items": events, "lastEventId": events[-1]["id"] if events else lastEventId})
-    return stream_response(stream.tenant_fetch(ctr.store, tenantId, after=after, types=patterns))
+    return stream_response(
+        stream.tenant_fetch(ctr.store, tenantId, after=after, types=patterns),
+        slots=ctr.streams,
+        principal=authz.principal,
+        tenant_id=tenantId,
+    )

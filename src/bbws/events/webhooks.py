@@ -35,6 +35,9 @@ EVENT_TYPE = re.compile(r"^bbws\.[a-z_]+\.([a-z_]+|\*)$")
 SECRET_FIELDS = ("secret", "previousSecret")
 
 Resolver = Callable[[str, int], list[str]]
+NAT64 = ipaddress.IPv6Network("64:ff9b::/96")  # the well-known prefix (RFC 6052): IPv4 in the last 32 bits
+NAT64_LOCAL_USE = ipaddress.IPv6Network("64:ff9b:1::/48")  # RFC 8215
+IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")
 
 
 # -- keys
@@ -89,8 +92,42 @@ def check_event_types(types: list[str]) -> list[str]:
 def address_refused(address: str, *, allow_private: bool) -> str | None:
     """Why a destination address is refused (SSRF), or None. `allow_private` admits loopback and private ranges."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is None:
+            return _ipv6_refused(ip, allow_private=allow_private)
         ip = ip.ipv4_mapped
+    return _range_refused(ip, allow_private=allow_private)
+
+
+def _ipv6_refused(ip: ipaddress.IPv6Address, *, allow_private: bool) -> str | None:
+    """IPv6 forms that carry an IPv4 address reach that address through a relay or translator, so it is judged
+    too: a 6to4 of 127.0.0.1 is loopback whatever the IPv6 range tables of this Python say."""
+    if ip in NAT64_LOCAL_USE:
+        return "reserved"  # a network-specific translator: where it keeps the IPv4 address is not knowable here
+    for form, carried in _carried_ipv4(ip):
+        if why := _range_refused(carried, allow_private=allow_private):
+            return f"{why} ({form} of {carried})"
+    if ip.sixtofour is not None or ip in NAT64:
+        return None  # a translation of an allowed IPv4 address
+    if ip in IPV4_COMPATIBLE and not (ip.is_loopback or ip.is_unspecified):
+        return "reserved"  # deprecated and never routed
+    return _range_refused(ip, allow_private=allow_private)
+
+
+def _carried_ipv4(ip: ipaddress.IPv6Address) -> list[tuple[str, ipaddress.IPv4Address]]:
+    if ip.sixtofour is not None:
+        return [("6to4", ip.sixtofour)]
+    if ip.teredo is not None:
+        return [("Teredo", address) for address in ip.teredo]  # the server, then the client
+    last_32_bits = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    if ip in NAT64:
+        return [("NAT64", last_32_bits)]
+    if ip in IPV4_COMPATIBLE and not (ip.is_loopback or ip.is_unspecified):  # :: and ::1 are IPv6's own
+        return [("IPv4-compatible", last_32_bits)]
+    return []
+
+
+def _range_refused(ip: ipaddress.IPv4Address | ipaddress.IPv6Address, *, allow_private: bool) -> str | None:
     if ip.is_unspecified:
         return "unspecified"
     if ip.is_loopback:  # before `reserved`: ::1 lies in the reserved ::/8

@@ -7,15 +7,35 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from bbws.core.schemas import TEXT_PATTERN, Link, RequestModel
+from bbws.core.schemas import TEXT_PATTERN, Link, RequestModel, body_rules
 from bbws.events.webhooks import check_event_types, check_url_shape
 
 WEBHOOK_ID_PATTERN = r"^whk_[0-9a-z]{26}$"
 
+# What `check_url_shape` takes: http(s), a host, no credentials, a port from 1 to 65535.
+_PORT = r"(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})"
+_H16, _OCTET = "[0-9A-Fa-f]{1,4}", "(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_LS32 = rf"(?:{_H16}:{_H16}|{_OCTET}(?:\.{_OCTET}){{3}})"
+# Every textual IPv6 form of RFC 4291 (embedded IPv4 included), in brackets as a URL writes it.
+_IPV6 = r"\[(?:" + "|".join([
+    rf"(?:{_H16}:){{6}}{_LS32}",
+    rf"::(?:{_H16}:){{5}}{_LS32}",
+    rf"(?:{_H16})?::(?:{_H16}:){{4}}{_LS32}",
+    rf"(?:(?:{_H16}:){{0,1}}{_H16})?::(?:{_H16}:){{3}}{_LS32}",
+    rf"(?:(?:{_H16}:){{0,2}}{_H16})?::(?:{_H16}:){{2}}{_LS32}",
+    rf"(?:(?:{_H16}:){{0,3}}{_H16})?::{_H16}:{_LS32}",
+    rf"(?:(?:{_H16}:){{0,4}}{_H16})?::{_LS32}",
+    rf"(?:(?:{_H16}:){{0,5}}{_H16})?::{_H16}",
+    rf"(?:(?:{_H16}:){{0,6}}{_H16})?::",
+]) + r")\]"
+URL_PATTERN = rf"^[Hh][Tt][Tt][Pp][Ss]?://(?:[^/?#@:\[\]]+|{_IPV6})(?::{_PORT})?(?:[/?#].*)?$"
 WebhookUrl = Annotated[
-    str, StringConstraints(min_length=1, max_length=2048, strip_whitespace=True), AfterValidator(check_url_shape)
+    str,
+    StringConstraints(min_length=1, max_length=2048, strip_whitespace=True, pattern=URL_PATTERN),
+    AfterValidator(check_url_shape),
 ]
-EventTypes = Annotated[list[str], Field(min_length=1, max_length=50), AfterValidator(check_event_types)]
+EventType = Annotated[str, StringConstraints(pattern=r"^(?:\*|bbws\.[a-z_]+\.(?:[a-z_]+|\*))$")]
+EventTypes = Annotated[list[EventType], Field(min_length=1, max_length=50), AfterValidator(check_event_types)]
 Description = Annotated[str, StringConstraints(max_length=500, pattern=TEXT_PATTERN)]
 
 EVENT_TYPES_DOC = "`[\"*\"]` for every event, exact types (`bbws.tenant.parked`) or area wildcards (`bbws.tenant.*`)."
@@ -36,6 +56,10 @@ class WebhookCreate(RequestModel):
 
 class WebhookUpdate(RequestModel):
     """Send the fields to change; `enabled: true` re-enables an endpoint that was disabled."""
+
+    model_config = ConfigDict(
+        json_schema_extra=body_rules(not_null=("url", "eventTypes", "enabled"), min_properties=1)
+    )
 
     url: WebhookUrl | None = None
     eventTypes: EventTypes | None = Field(None, description=EVENT_TYPES_DOC)

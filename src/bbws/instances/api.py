@@ -49,6 +49,11 @@ def _load(ctr: Ctr, authz: Authz, tenant_id: str, instance_id: str, permission: 
     return item
 
 
+def _sees_internals(authz: Authz) -> bool:
+    """Host internals of an instance are shown to platform roles only."""
+    return authz.principal.platform_role is not None
+
+
 def _act(ctr: Ctr, actor: ActorDep, item: dict[str, Any], action: InstanceAction, **params: Any) -> JSONResponse:
     if action is InstanceAction.START:
         service.require_active_tenant(get_tenant(store=ctr.store, tenant_id=item["tenantId"]))
@@ -64,8 +69,9 @@ def list_instances(tenantId: TenantId, request: Request, ctr: Ctr, authz: Authz)
     authz.require("instances:read", tenant_id=tenantId)
     get_tenant(store=ctr.store, tenant_id=tenantId)
     envs = authz.principal.scoped("env")
+    internals = _sees_internals(authz)
     items = [
-        instance_public(i)
+        instance_public(i, internals=internals)
         for i in service.list_instances(store=ctr.store, tenant_id=tenantId)
         if envs is None or i["environment"] in envs
     ]
@@ -104,7 +110,8 @@ def create_instance(tenantId: TenantId, body: InstanceCreate, ctr: Ctr, authz: A
 )
 def get_instance(tenantId: TenantId, instanceId: InstanceId, request: Request, ctr: Ctr, authz: Authz) -> Response:
     item = _load(ctr, authz, tenantId, instanceId, "instances:read")
-    return not_modified(request, item) or JSONResponse(instance_public(item), headers={"ETag": etag(item)})
+    shown = instance_public(item, internals=_sees_internals(authz))
+    return not_modified(request, item) or JSONResponse(shown, headers={"ETag": etag(item)})
 
 
 @router.put(

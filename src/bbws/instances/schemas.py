@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from bbws.core.schemas import Link, RequestModel
+from bbws.core.schemas import Link, RequestModel, body_rules, refuse_nulls
 from bbws.instances.models import MAX_DESIRED, MIN_DESIRED, Environment, InstanceStatus
 
 INSTANCE_ID_PATTERN = r"^ins_[0-9a-z]{26}$"
@@ -31,10 +31,19 @@ class InstanceCreate(RequestModel):
 
 
 class InstanceUpdate(RequestModel):
+    model_config = ConfigDict(json_schema_extra=body_rules(
+        not_null=("wordpressVersion", "phpVersion", "desiredCount", "settings"), min_properties=1
+    ))
+
     wordpressVersion: Version | None = None
     phpVersion: Version | None = None
     desiredCount: DesiredCount | None = None
     settings: InstanceSettings | None = None
+
+    @model_validator(mode="after")
+    def _no_nulls(self) -> InstanceUpdate:
+        refuse_nulls(self, "wordpressVersion", "phpVersion", "desiredCount", "settings")
+        return self
 
 
 class StatusAction(RequestModel):

@@ -6,7 +6,7 @@ from typing import Any
 
 from bbws.core.changes import Actor, Changes
 from bbws.core.clock import Clock
-from bbws.core.errors import ApiError, Conflict, UnprocessableEntity, not_found
+from bbws.core.errors import ApiError, Conflict, Hint, UnprocessableEntity, not_found
 from bbws.core.ids import new_id
 from bbws.events.outbox import enqueue
 from bbws.instances.driver import DriverError, InstanceSpec, RuntimeDriver, Versions
@@ -53,12 +53,27 @@ def spec_of(item: dict[str, Any], *, operation_id: str = "", **changes: Any) -> 
     )
 
 
-def require_active_tenant(tenant: dict[str, Any]) -> None:
+def create_hint(tenant_id: str, environment: str) -> Hint:
+    """How to make the missing instance of an environment."""
+    return Hint(
+        http=f'POST /v1.0/tenants/{tenant_id}/instances {{"environment": "{environment}"}}',
+        cli=f"bbws instances create --tenant {tenant_id} --env {environment}",
+    )
+
+
+def start_hint(item: dict[str, Any]) -> Hint:
+    """How to start a stopped instance again."""
+    return Hint(
+        http=f'PUT /v1.0/tenants/{item["tenantId"]}/instances/{item["instanceId"]}/status {{"action": "start"}}',
+        cli=f"bbws instances start --tenant {item['tenantId']} --env {item['environment']}",
+    )
+
+
+def require_active_tenant(tenant: dict[str, Any], *, what: str = "instances can only be created or started") -> None:
     """Instances are made or started only for an ACTIVE tenant (parked or suspended tenants keep theirs stopped)."""
     if tenant["status"] != TenantStatus.ACTIVE:
         raise UnprocessableEntity(
-            f"Tenant {tenant['tenantId']} is {tenant['status']}; instances can only be created or started "
-            "while it is ACTIVE.",
+            f"Tenant {tenant['tenantId']} is {tenant['status']}; {what} while it is ACTIVE.",
             code="TENANT_NOT_ACTIVE",
             tenantStatus=tenant["status"],
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bbws.core.changes import AUDIT_VIEWS
 from bbws.core.links import act, href, links
 from bbws.instances.models import InstanceAction, InstanceStatus, allowed_actions
 
@@ -12,12 +13,30 @@ _SHOWN = (
     "phpVersion", "settings", "resources", "runtime", "lastError", "createdAt", "createdBy", "updatedAt", "version",
 )
 
+# What a tenant's users may see of `resources`: the port is in the URL anyway. Everything else (files path,
+# database server, Terraform state, ARNs) describes the host, for platform roles only; a new key stays hidden.
+TENANT_RESOURCES = frozenset({"port"})
+
+
+def without_internals(item: dict[str, Any]) -> dict[str, Any]:
+    """The instance item as tenant users may see it (also what its audit records and events carry)."""
+    resources = item.get("resources") or {}
+    return {**item, "resources": {k: v for k, v in resources.items() if k in TENANT_RESOURCES}}
+
+
+
+def register_audit_view() -> None:
+    """Audit records and events of instances reach tenant users and webhooks: they carry the tenant view."""
+    AUDIT_VIEWS["instance"] = without_internals
+
 
 def instance_href(item: dict[str, Any], *more: str) -> str:
     return href("tenants", item["tenantId"], "instances", item["instanceId"], *more)
 
 
-def instance_public(item: dict[str, Any]) -> dict[str, Any]:
+def instance_public(item: dict[str, Any], *, internals: bool = False) -> dict[str, Any]:
+    """The public view; `internals` (platform roles) keeps the host's side of `resources`."""
+    item = item if internals else without_internals(item)
     actions = set(allowed_actions(InstanceStatus(item["status"])))
     status_url = instance_href(item, "status")
     return {

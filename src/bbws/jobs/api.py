@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Header, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
+from bbws.core.authorizer import Authorizer
 from bbws.core.changes import Changes
 from bbws.core.deps import ActorDep, Authz, Ctr, Pages
 from bbws.core.errors import not_found
@@ -18,10 +19,12 @@ from bbws.jobs.operations import (
     cancel_operation,
     get_operation,
     list_operations,
+    operation_node,
     operation_public,
 )
 from bbws.jobs.schemas import OperationPublic
-from bbws.jobs.sse import STREAM_RESPONSE_DOC, operation_fetch, stream_response, wants_stream
+from bbws.jobs.sse import STREAM_LIMIT_DOC, STREAM_RESPONSE_DOC, operation_fetch, stream_response, wants_stream
+from bbws.store.port import ItemStore
 from bbws.tenants.schemas import TENANT_ID_PATTERN
 
 router = api_router("Operations")
@@ -29,12 +32,23 @@ OperationPage = page_of(OperationPublic)
 OperationId = Annotated[str, Path(pattern=r"^op_[0-9a-z]{26}$", description="Operation id (`op_...`).")]
 
 
+def allowed_on(store: ItemStore, authz: Authorizer, item: dict[str, Any], permission: str = "operations:read") -> bool:
+    """Roles apply to an operation where they apply to its resource (a team's site: the team's roles too)."""
+    return authz.allowed(permission, tenant_id=item["tenantId"], node_path=operation_node(store, item))
+
+
+def readable(store: ItemStore, authz: Authorizer, operation_id: str) -> dict[str, Any]:
+    """The operation, or 404 OPERATION_NOT_FOUND when it does not exist or its resource is hidden from the caller."""
+    item = get_operation(store, operation_id)
+    if item is None or not allowed_on(store, authz, item):
+        raise not_found("operation", operation_id)
+    return item
+
+
 @router.get("/operations/{operationId}", response_model=OperationPublic, summary="Get an operation")
 def get_one(operationId: OperationId, ctr: Ctr, authz: Authz) -> JSONResponse:
     """Status, progress, result (ids and links of what it made) or error of one piece of long work."""
-    item = get_operation(ctr.store, operationId)
-    if item is None or not authz.allowed("operations:read", tenant_id=item["tenantId"]):
-        raise not_found("operation", operationId)
+    item = readable(ctr.store, authz, operationId)
     return JSONResponse(operation_public(item))
 
 
@@ -46,7 +60,8 @@ def get_one(operationId: OperationId, ctr: Ctr, authz: Authz) -> JSONResponse:
         200: {
             "description": "The stream (or, without `Accept: text/event-stream`, the operation now)",
             "content": STREAM_RESPONSE_DOC,
-        }
+        },
+        429: STREAM_LIMIT_DOC,
     },
 )
 def events(
@@ -61,14 +76,18 @@ def events(
 ) -> Response:
     """With `Accept: text/event-stream`: an `operation` event (the Operation; `id` is its version) each time it
     changes, then an `end` event once it is COMPLETED, FAILED or CANCELLED, and the stream closes. A comment
-    keeps the connection alive every 15 s; a stream lasts at most 10 minutes (reconnect to carry on).
-    Other clients get the operation as it is now, like `GET /operations/{operationId}`."""
-    item = get_operation(ctr.store, operationId)
-    if item is None or not authz.allowed("operations:read", tenant_id=item["tenantId"]):
-        raise not_found("operation", operationId)
+    keeps the connection alive every 15 s; a stream lasts at most 10 minutes, and ends when the token expires
+    (reconnect to carry on). By default a token may hold 10 streams open at once and a tenant 50; past that,
+    429 `TOO_MANY_STREAMS`. Other clients get the operation as it is now, like `GET /operations/{operationId}`."""
+    item = readable(ctr.store, authz, operationId)
     if not wants_stream(request):
         return JSONResponse(operation_public(item))
-    return stream_response(operation_fetch(ctr.store, operationId, last_version=lastEventId))
+    return stream_response(
+        operation_fetch(ctr.store, operationId, last_version=lastEventId),
+        slots=ctr.streams,
+        principal=authz.principal,
+        tenant_id=item["tenantId"],
+    )
 
 
 @router.post(
@@ -79,10 +98,8 @@ def events(
 )
 def cancel(operationId: OperationId, ctr: Ctr, authz: Authz, actor: ActorDep) -> JSONResponse:
     """Cancel work that has not started yet; what it held (e.g. the tenant) is released."""
-    item = get_operation(ctr.store, operationId)
-    if item is None or not authz.allowed("operations:read", tenant_id=item["tenantId"]):
-        raise not_found("operation", operationId)
-    authz.require("operations:cancel", tenant_id=item["tenantId"])
+    item = readable(ctr.store, authz, operationId)
+    authz.require("operations:cancel", tenant_id=item["tenantId"], node_path=operation_node(ctr.store, item))
     changes = Changes(actor=actor, now=ctr.clock.now())
     return JSONResponse(operation_public(cancel_operation(store=ctr.store, changes=changes, operation=item)))
 
@@ -97,8 +114,11 @@ def list_for_tenant(
     status: Annotated[OperationStatus | None, Query()] = None,
     operationType: Annotated[str | None, Query(max_length=64, pattern=r"^[A-Z_]+$")] = None,
 ) -> JSONResponse:
-    """Newest first; filter by `status` and `operationType`."""
-    authz.require("operations:read", tenant_id=tenantId)
+    """Newest first; filter by `status` and `operationType`. A role held on a division, group or team lists the
+    operations of what it can see there (its sites); a page may then hold fewer than `pageSize` items."""
+    whole_tenant = authz.allowed("operations:read", tenant_id=tenantId)
+    if not whole_tenant and not (authz.can_see_tenant(tenantId) and authz.assignments(tenantId)):
+        authz.require("operations:read", tenant_id=tenantId)  # 404 for a hidden tenant, else 403
     filters = {
         k: v for k, v in {"status": status.value if status else None, "operationType": operationType}.items() if v
     }
@@ -111,4 +131,5 @@ def list_for_tenant(
         filters=filters,
         page_size=pages.page_size,
         render=operation_public,
+        items=page.items if whole_tenant else [i for i in page.items if allowed_on(ctr.store, authz, i)],
     )

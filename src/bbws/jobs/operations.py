@@ -27,7 +27,17 @@ class OperationStatus(StrEnum):
 # Called with the operation as it ends (CANCELLED, or FAILED by the worker or the dead-letter reaper), in its changeset.
 RELEASE_HOOKS: dict[str, Callable[[Changes, ItemStore, dict[str, Any]], None]] = {}
 
+# resourceType -> the node of the tenant's tree its resource sits on ("" the tenant itself), so that whoever may see
+# the resource may see its operations: the roles on a team see the operations of the team's sites.
+RESOURCE_NODES: dict[str, Callable[[ItemStore, dict[str, Any]], str]] = {}
+
 FINISHED = frozenset({OperationStatus.COMPLETED, OperationStatus.FAILED, OperationStatus.CANCELLED})
+
+
+def operation_node(store: ItemStore, operation: dict[str, Any]) -> str:
+    """The node path an operation's resource sits on ("" for tenant-wide resources and unknown kinds)."""
+    find = RESOURCE_NODES.get(str(operation.get("resourceType")))
+    return find(store, operation) if find else ""
 
 
 def start_operation(

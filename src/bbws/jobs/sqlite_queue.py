@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bbws.jobs.queue import MAX_RECEIVES, DeadLetter, Delivery, Job, JobQueue, receipt_token
-from bbws.store.sqlite_store import thread_connection
+from bbws.store.sqlite_store import prepare_database_file, thread_connection
 
 SWEEP_SECONDS = 1.0
 
@@ -37,6 +37,7 @@ class SqliteQueue(JobQueue):
         self.path, self.queue, self.max_receives = str(path), queue, max_receives
         self._local = threading.local()
         self._last_sweep = float("-inf")
+        prepare_database_file(self.path)
         self._conn().executescript(SCHEMA)
 
     def _conn(self) -> sqlite3.Connection:

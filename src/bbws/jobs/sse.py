@@ -1,8 +1,9 @@
 """Server-sent events: the wire format and a bounded polling loop that turns store reads into a stream.
 
 Streams poll the store (it is the source of truth in both shapes, SQLite and DynamoDB), send a comment
-every 15 s so proxies keep the connection, and end after a maximum duration; clients reconnect with
-`Last-Event-ID` and carry on where they were.
+every 15 s so proxies keep the connection, and end after a maximum duration or when the caller's token
+expires; clients reconnect with `Last-Event-ID` and carry on where they were. Each stream holds a slot of its
+token and of its tenant while it is open (`StreamSlots`), so one caller cannot hold the server's connections.
 """
 
 from __future__ import annotations
@@ -16,7 +17,10 @@ from typing import Any
 import anyio
 from fastapi import Request
 from fastapi.responses import StreamingResponse
+from starlette.types import Receive, Scope, Send
 
+from bbws.core.auth import Principal
+from bbws.core.ratelimit import StreamSlots
 from bbws.jobs import operations as ops
 from bbws.store.port import ItemStore
 
@@ -26,6 +30,15 @@ RETRY_MS = 2000
 
 # What a stream route documents for its 200: the stream, or (for clients that did not ask for it) JSON.
 STREAM_RESPONSE_DOC = {EVENT_STREAM: {"schema": {"type": "string", "description": "Server-sent events."}}}
+# ...and for its 429: the rate limits, or the cap on streams open at once.
+STREAM_LIMIT_DOC = {
+    "description": "TOO_MANY_STREAMS: the token or the tenant already has as many event streams open as allowed "
+    "(close one), or RATE_LIMITED; see Retry-After",
+    "headers": {
+        name: {"$ref": f"#/components/headers/{name}"}
+        for name in ("Retry-After", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset")
+    },
+}
 
 
 @dataclass(frozen=True)
@@ -57,9 +70,9 @@ def wants_stream(request: Request) -> bool:
     return EVENT_STREAM in request.headers.get("accept", "")
 
 
-async def polled(fetch: Fetch, limits: StreamLimits) -> AsyncIterator[bytes]:
-    """Call `fetch` (in a worker thread: store reads block) until it says done or time runs out; send a
-    keepalive comment when nothing else went out for a while."""
+async def polled(fetch: Fetch, limits: StreamLimits, *, until: float | None = None) -> AsyncIterator[bytes]:
+    """Call `fetch` (in a worker thread: store reads block) until it says done, time runs out or the monotonic
+    time `until` (the token's expiry) passes; send a keepalive comment when nothing else went out for a while."""
     started = last_sent = time.monotonic()
     yield f"retry: {RETRY_MS}\n\n".encode()
     while True:
@@ -69,7 +82,7 @@ async def polled(fetch: Fetch, limits: StreamLimits) -> AsyncIterator[bytes]:
         now = time.monotonic()
         if chunks:
             last_sent = now
-        if done or now - started >= limits.max_seconds:
+        if done or now - started >= limits.max_seconds or (until is not None and now >= until):
             return
         if now - last_sent >= limits.keepalive_seconds:
             yield KEEPALIVE
@@ -77,12 +90,32 @@ async def polled(fetch: Fetch, limits: StreamLimits) -> AsyncIterator[bytes]:
         await anyio.sleep(limits.poll_seconds)
 
 
-def stream_response(fetch: Fetch, limits: StreamLimits | None = None) -> StreamingResponse:
-    return StreamingResponse(
-        polled(fetch, limits or LIMITS),
-        media_type=EVENT_STREAM,
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-    )
+class HeldStream(StreamingResponse):
+    """A stream that gives its slots back however it ends: finished, timed out, or the client went away."""
+
+    def __init__(self, content: AsyncIterator[bytes], *, release: Callable[[], None]) -> None:
+        super().__init__(
+            content, media_type=EVENT_STREAM, headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+        )
+        self._release = release
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self._release()
+
+
+def stream_response(
+    fetch: Fetch, *, slots: StreamSlots, principal: Principal, tenant_id: str, limits: StreamLimits | None = None
+) -> StreamingResponse:
+    """The stream for this caller, holding a slot of its token and of `tenant_id` (429 past either cap), and
+    ending at the latest when the caller's token expires."""
+    until = None
+    if principal.expires_at is not None:
+        until = time.monotonic() + max(0.0, principal.expires_at - time.time())
+    release = slots.acquire(principal.token_id, tenant_id)
+    return HeldStream(polled(fetch, limits or LIMITS, until=until), release=release)
 
 
 def operation_fetch(store: ItemStore, operation_id: str, *, last_version: str | None = None) -> Fetch:

@@ -14,6 +14,7 @@ from bbws.artifacts.port import artifacts_of
 from bbws.core.authorizer import Authorizer, scope_allows
 from bbws.core.deps import ActorDep, Authz, Ctr, Pages
 from bbws.core.errors import ApiError, Forbidden
+from bbws.core.files import open_private
 from bbws.core.links import href
 from bbws.core.pagination import render_page
 from bbws.core.router import api_router, check_if_match, etag, not_modified
@@ -27,17 +28,22 @@ router = api_router("Plugins")
 
 PluginId = Annotated[str, Path(pattern=models.PLUGIN_ID_PATTERN, description="Catalog entry id (`plg_...`).")]
 PluginPage = page_of(PluginPublic)
-ZIP_TYPES = ("application/zip", "application/x-zip-compressed")
+# Generated clients (openapi-python-client, fetch wrappers) send raw bytes as octet-stream; the body is inspected
+# as a zip whatever the label says.
+ZIP_TYPES = ("application/zip", "application/x-zip-compressed", "application/octet-stream")
 CHUNK = 1 << 16
 ADMIN = "plugins:write"  # only platform admins hold it: tenant roles never do, other platform roles read only
 WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
     409: {"description": "PLUG_004: changed meanwhile"},
     412: {"description": "If-Match does not match"},
 }
+# The spec names octet-stream only: every client generator sends raw bytes under it, while `application/zip` is
+# unknown to some (openapi-python-client skips the route, and with both types listed writes a broken call).
 UPLOAD_BODY = {
     "required": True,
-    "description": "The plugin or theme as a zip: one top-level folder named by its slug.",
-    "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
+    "description": "The plugin or theme as a zip: one top-level folder named by its slug. Sent as "
+    "`application/octet-stream`; `application/zip` and `application/x-zip-compressed` are accepted too.",
+    "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
 }
 
 
@@ -93,7 +99,7 @@ def list_plugins(
     responses={
         409: {"description": "PLUG_004: this kind, slug and version is already in the catalog"},
         413: {"description": "PLUGIN_PACKAGE_TOO_LARGE: the zip, or what it unpacks to, is over the limit"},
-        415: {"description": "UNSUPPORTED_MEDIA_TYPE: send `Content-Type: application/zip`"},
+        415: {"description": "UNSUPPORTED_MEDIA_TYPE: send `Content-Type: application/zip` (or octet-stream)"},
         422: {"description": "PLUGIN_PACKAGE_INVALID (not a zip, no header, unsafe paths...), or PLUG_002"},
     },
 )
@@ -103,7 +109,10 @@ async def upload_plugin(request: Request, ctr: Ctr, authz: Authz, actor: ActorDe
     authz.require(ADMIN)
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type not in ZIP_TYPES:
-        raise UnsupportedMediaType(f"Send the zip as the body with Content-Type: application/zip (got {media_type!r}).")
+        raise UnsupportedMediaType(
+            f"Send the zip as the body with Content-Type: application/zip or application/octet-stream "
+            f"(got {media_type!r})."
+        )
     with tempfile.TemporaryDirectory(prefix="bbws-plugin-") as folder:
         source = FilePath(folder) / "upload.zip"
         await _receive(request, source, ctr.settings.plugin_max_bytes)
@@ -126,7 +135,7 @@ async def _receive(request: Request, dest: FilePath, limit: int) -> None:
     if declared.isdigit() and int(declared) > limit:
         raise too_large(f"The package is {declared} bytes; the limit is {limit} bytes.")
     received = 0
-    with open(dest, "wb") as out:
+    with open_private(dest) as out:
         async for chunk in request.stream():
             received += len(chunk)
             if received > limit:

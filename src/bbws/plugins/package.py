@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import stat
+import unicodedata
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -25,6 +26,8 @@ UNPACKED_FACTOR = 10  # source code packs about 3-5 times; more than 10 times th
 BOMB_RATIO = 100  # deflate can pack zeros 1000 times; real files of a plugin never pack 100 times
 BOMB_MIN_BYTES = 1 << 20  # small members may pack very well (empty index.php files); only big ones count
 MAX_NAME = 200
+MAX_PART_BYTES = 255  # NAME_MAX of ext4, xfs, btrfs and most others
+MAX_PATH_BYTES = 1024  # well under PATH_MAX (4096) once the site's wp-content path is in front
 REQUIREMENT = re.compile(r"^\d+(?:\.\d+){0,3}$")
 _ALLOWED_TYPES = {0, stat.S_IFREG, stat.S_IFDIR}  # no symlinks, devices, fifos or sockets
 _DRIVE = re.compile(r"^[A-Za-z]:")
@@ -99,6 +102,7 @@ def _inspect(archive: zipfile.ZipFile, max_unpacked: int) -> PackageInfo:
         if info.filename.rstrip("/") in seen:
             raise PackageRejected(f"{info.filename!r} appears twice in the archive.", info.filename)
         seen.add(info.filename.rstrip("/"))
+    _check_layout(infos)
     slug = _top_folder(infos)
     _check_sizes(infos, max_unpacked)
     for info in infos:
@@ -110,8 +114,13 @@ def _inspect(archive: zipfile.ZipFile, max_unpacked: int) -> PackageInfo:
 
 def _check_member(info: zipfile.ZipInfo) -> None:
     name = info.filename
-    if _CONTROL.search(name) or len(name) > 1024:
+    if _CONTROL.search(name):
         raise PackageRejected(f"{name!r} is not an acceptable file name.", name)
+    size = len(name.encode("utf-8", "surrogateescape"))
+    if size > MAX_PATH_BYTES:
+        raise PackageRejected(f"{name!r} is a path of {size} bytes; the limit is {MAX_PATH_BYTES}.", name)
+    if any(len(part.encode("utf-8", "surrogateescape")) > MAX_PART_BYTES for part in name.split("/")):
+        raise PackageRejected(f"{name!r} has a name over {MAX_PART_BYTES} bytes, more than file systems hold.", name)
     if "\\" in name:
         raise PackageRejected(f"{name!r} holds a backslash; zip paths use '/' only.", name)
     if name.startswith("/") or _DRIVE.match(name):
@@ -124,6 +133,34 @@ def _check_member(info: zipfile.ZipInfo) -> None:
         raise PackageRejected(f"{name!r} is {what}; only plain files and folders are accepted.", name)
     if info.flag_bits & 0x1:
         raise PackageRejected(f"{name!r} is encrypted.", name)
+
+
+def _check_layout(infos: list[zipfile.ZipInfo]) -> None:
+    """Every member can be unpacked where it says, on any file system: no file where another member needs a
+    folder, and no two files (or a file and a folder) whose names are one once letter case and Unicode form are
+    folded, as case-insensitive file systems fold them. Folders that fold together merge harmlessly."""
+    folders: dict[str, str] = {}  # each folder some member needs, with the first member that needs it
+    for info in infos:
+        parts = info.filename.rstrip("/").split("/")
+        for n in range(1, len(parts) + info.is_dir()):
+            folders.setdefault("/".join(parts[:n]), info.filename)
+    files = [i.filename for i in infos if not i.is_dir()]
+    for name in files:
+        if name in folders:
+            raise PackageRejected(f"{name!r} is a file, but {folders[name]!r} needs it to be a folder.", name)
+    folded = {_folded(folder): folder for folder in folders}
+    for name in files:
+        other = folded.setdefault(_folded(name), name)
+        if other != name:
+            raise PackageRejected(
+                f"{name!r} and {other!r} differ only in letter case (or Unicode form): one would overwrite or "
+                "hide the other where names are folded.",
+                name,
+            )
+
+
+def _folded(name: str) -> str:
+    return unicodedata.normalize("NFC", name).lower()
 
 
 def _top_folder(infos: list[zipfile.ZipInfo]) -> str:

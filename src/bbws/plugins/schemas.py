@@ -6,11 +6,11 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 
-from bbws.core.schemas import NAME_PATTERN, TEXT_PATTERN, Link, RequestModel
+from bbws.core.schemas import NAME_PATTERN, Link, RequestModel, visible_pattern
 
 VULNERABILITY_ID = r"^[A-Za-z0-9][A-Za-z0-9._:-]*$"  # CVE-2024-12345, GHSA-xxxx-xxxx-xxxx, WPVDB ids
 VulnerabilityId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=VULNERABILITY_ID)]
-Summary = Annotated[str, StringConstraints(min_length=1, max_length=500, pattern=TEXT_PATTERN)]
+Summary = Annotated[str, StringConstraints(min_length=1, max_length=500, pattern=visible_pattern(1, text=True))]
 
 
 class Vulnerability(RequestModel):

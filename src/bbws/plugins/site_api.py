@@ -42,6 +42,12 @@ CHANGE_ERRORS: dict[int | str, dict[str, Any]] = {
     412: {"description": "If-Match does not name the site's current version (its ETag)"},
     502: {"description": "WP_001: WordPress or the runtime failed; nothing was declared"},
 }
+# Reads ask WordPress itself: a site with no instance, or a runtime that fails, answers like a change does.
+READ_ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"description": "SITE_002 (site), PLUG_001 (neither declared nor installed)"},
+    409: {"description": "INSTANCE_NOT_FOUND: the site's environment has no instance to ask"},
+    502: {"description": "WP_001: WordPress or the runtime failed"},
+}
 
 
 def _site_href(site: dict[str, Any]) -> str:
@@ -73,7 +79,10 @@ def _drift_public(site: dict[str, Any], row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@router.get(PLUGINS, response_model=SitePluginList, summary="List a site's plugins and themes (declared vs actual)")
+@router.get(
+    PLUGINS, response_model=SitePluginList, summary="List a site's plugins and themes (declared vs actual)",
+    responses=READ_ERRORS,
+)
 def list_site_plugins(tenantId: TenantId, siteId: SiteId, ctr: Ctr, authz: Authz) -> JSONResponse:
     """Every plugin and theme the platform declared or WordPress reports, each with both views, and the drift."""
     site = load_site(ctr.store, authz, tenantId, siteId, "sites:read")
@@ -124,7 +133,7 @@ def install_site_plugin(
     PLUGIN,
     response_model=SitePluginPublic,
     summary="Get one plugin or theme of a site",
-    responses={404: {"description": "SITE_002, or PLUG_001 when neither declared nor installed"}},
+    responses=READ_ERRORS,
 )
 def get_site_plugin(
     tenantId: TenantId, siteId: SiteId, slug: Slug, ctr: Ctr, authz: Authz, kind: KindQuery = "plugin"
@@ -229,7 +238,9 @@ def remove_site_plugin(
     return Response(status_code=204)
 
 
-@router.get(SITE + "/drift", response_model=SiteDriftPublic, summary="Plugin and theme drift of a site")
+@router.get(
+    SITE + "/drift", response_model=SiteDriftPublic, summary="Plugin and theme drift of a site", responses=READ_ERRORS
+)
 def site_drift(tenantId: TenantId, siteId: SiteId, ctr: Ctr, authz: Authz) -> JSONResponse:
     """Where WordPress differs from what the platform declared (missing, unexpected, version, active state, theme)."""
     site = load_site(ctr.store, authz, tenantId, siteId, "sites:read")

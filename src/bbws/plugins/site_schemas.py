@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from bbws.core.schemas import Link, RequestModel
+from bbws.core.schemas import Link, RequestModel, body_rules, refuse_nulls
 from bbws.plugins.models import PLUGIN_ID_PATTERN, SLUG_PATTERN, VERSION_MAX
 
 Kind = Literal["plugin", "theme"]
@@ -26,6 +26,10 @@ MAX_OPTIONS = 50
 class SitePluginInstall(RequestModel):
     """Either `pluginId` (one catalog entry), or `slug` with `kind` and optionally `version` (newest if omitted)."""
 
+    model_config = ConfigDict(json_schema_extra=body_rules(
+        not_null=("pluginId", "slug", "version"), one_of=("pluginId", "slug"), at_most_one=("pluginId", "version")
+    ))
+
     pluginId: PluginId | None = None
     slug: Slug | None = None
     kind: Kind = "plugin"
@@ -34,6 +38,7 @@ class SitePluginInstall(RequestModel):
 
     @model_validator(mode="after")
     def one_reference(self) -> SitePluginInstall:
+        refuse_nulls(self, "pluginId", "slug", "version")
         if (self.pluginId is None) == (self.slug is None):
             raise ValueError("send either pluginId or slug (with kind and optionally version)")
         if self.pluginId is not None and self.version is not None:
@@ -58,11 +63,16 @@ class SitePluginConfig(RequestModel):
 class SitePluginUpdate(RequestModel):
     """The catalog version to move to: `version` or `pluginId`; the newest catalog version when both are omitted."""
 
+    model_config = ConfigDict(
+        json_schema_extra=body_rules(not_null=("version", "pluginId"), at_most_one=("version", "pluginId"))
+    )
+
     version: PackageVersion | None = None
     pluginId: PluginId | None = None
 
     @model_validator(mode="after")
     def one_reference(self) -> SitePluginUpdate:
+        refuse_nulls(self, "version", "pluginId")
         if self.version is not None and self.pluginId is not None:
             raise ValueError("send version or pluginId, not both")
         return self

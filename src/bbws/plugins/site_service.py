@@ -17,6 +17,7 @@ from typing import Any
 
 from bbws.core.changes import Actor
 from bbws.core.errors import Conflict, NotFound, UnprocessableEntity
+from bbws.core.files import private_dir
 from bbws.instances.driver import DriverError, InstanceSpec, RuntimeDriver
 from bbws.instances.runtime import driver_of
 from bbws.plugins.catalog import archive_of, check_installable, find_entry, get_entry
@@ -59,7 +60,7 @@ def install_from_catalog(
         settings=container.settings, entry=entry, wordpress_version=wordpress_version or spec.wordpress_version
     )
     driver = driver_of(container)
-    work_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(work_dir)
     archive = archive_of(container=container, entry=entry, work_dir=work_dir)
     try:
         found = driver.install_package(spec, site_key, entry["kind"], archive)
@@ -384,6 +385,6 @@ def _wordpress() -> Iterator[None]:
 @contextmanager
 def _scratch(container: Any) -> Iterator[Path]:
     root = Path(container.settings.data_dir) / "work"
-    root.mkdir(parents=True, exist_ok=True)
+    private_dir(root)
     with tempfile.TemporaryDirectory(prefix="site-plugin-", dir=root) as work:
         yield Path(work)

@@ -10,7 +10,7 @@ from fastapi import Path, Query, Request
 from fastapi.responses import JSONResponse
 
 from bbws.core.deps import ActorDep, Authz, Ctr, Pages
-from bbws.core.errors import Conflict, UnprocessableEntity
+from bbws.core.errors import Conflict, Forbidden, UnprocessableEntity
 from bbws.core.pagination import render_page
 from bbws.core.router import api_router
 from bbws.core.schemas import page_of
@@ -18,9 +18,9 @@ from bbws.instances.driver import DriverError
 from bbws.instances.service import ready_driver, spec_of
 from bbws.jobs.operations import accepted
 from bbws.jobs.schemas import OperationPublic
-from bbws.sites import backups, history, promotion, requests, service
+from bbws.sites import backups, history, promotion, readiness, requests, service
 from bbws.sites.api_common import SITE, SiteId, TenantId, load_site
-from bbws.sites.models import SiteAction, SiteStatus, check_action, check_promotion
+from bbws.sites.models import HealthStatus, SiteAction, SiteStatus, check_action
 from bbws.sites.records import instance_of
 from bbws.sites.schemas import (
     ApplyTemplateBody,
@@ -85,11 +85,20 @@ def clone_site(
     response_model=OperationPublic,
     summary="Promote a site DEV -> SIT -> PROD",
     responses={
-        200: {"model": PromotionPlan, "description": "dryRun=true: the plan, nothing changed"},
+        200: {
+            "model": PromotionPlan,
+            "description": "dryRun=true: the plan and `ready`, with every blocker the request would answer with; "
+            "nothing changed",
+        },
         **BUSY,
+        409: {
+            "description": "OPERATION_IN_PROGRESS, SITE_003 (the subdomain is another site's in the target "
+            "environment), INSTANCE_NOT_FOUND or INSTANCE_NOT_ACTIVE (the target environment's instance)"
+        },
         422: {
-            "description": "SITE_006 (order), SITE_005, HEALTH_GATE_FAILED (SIT -> PROD needs "
-            "the source healthy for the whole lookback window)"
+            "description": "SITE_006 (order), SITE_005, SITE_004 (quota of the target environment), "
+            "TENANT_NOT_ACTIVE, HEALTH_GATE_FAILED (SIT -> PROD needs the source healthy for the whole lookback "
+            "window)"
         },
     },
 )
@@ -97,61 +106,72 @@ def promote_site(
     tenantId: TenantId,
     siteId: SiteId,
     body: PromoteBody,
+    request: Request,
     ctr: Ctr,
     authz: Authz,
     actor: ActorDep,
-    dryRun: Annotated[bool, Query(description="Return the plan only: what would change in the target.")] = False,
+    dryRun: Annotated[
+        bool, Query(description="Return the plan only: what would change in the target, and what blocks it.")
+    ] = False,
 ) -> JSONResponse:
     """Backs the target up, copies the source over it (or makes it), checks its health and puts it back by
-    itself when the check fails. Promotion to prod needs a tenant ADMIN."""
+    itself when the check fails. Promotion to prod needs a tenant ADMIN; anyone who may read the site may ask
+    for the plan (a missing role is then one of its blockers)."""
     source = load_site(ctr.store, authz, tenantId, siteId, "sites:read")
-    authz.require(
-        f"promote:{body.target}", tenant_id=tenantId, node_path=source.get("nodePath") or "", environment=body.target
+    node_path = source.get("nodePath") or ""
+    denied = None
+    try:
+        authz.require(f"promote:{body.target}", tenant_id=tenantId, node_path=node_path, environment=body.target)
+    except Forbidden as exc:
+        denied = exc  # one of the blockers: the request answers 403 unless an earlier check refuses it
+        if dryRun:  # the plan reads the target too
+            authz.require("sites:read", tenant_id=tenantId, node_path=node_path, environment=body.target)
+    tenant = get_tenant(store=ctr.store, tenant_id=tenantId)
+    ready = readiness.assess(
+        store=ctr.store,
+        settings=ctr.settings,
+        now=ctr.clock.now(),
+        tenant=tenant,
+        source=source,
+        target_env=body.target,
+        denied=denied,
     )
-    check_promotion(source["environment"], body.target)
-    service.refuse_busy(source)
-    check_action(SiteAction.PROMOTE, SiteStatus(source["status"]))
-    target = promotion.find_target(ctr.store, source, body.target)
-    if target is not None:
-        service.refuse_busy(target)
-        check_action(SiteAction.PROMOTE, SiteStatus(target["status"]))
-    gate = {"required": False, "passed": True, "detail": "only SIT -> PROD reads the lookback window"}
-    if body.target == "prod":
-        gate = history.lookback_gate(
-            store=ctr.store,
-            site=source,
-            now=ctr.clock.now(),
-            lookback_hours=ctr.settings.health_lookback_hours,
-            interval_seconds=ctr.settings.health_interval_seconds,
-        )
-    if not dryRun and not gate["passed"]:  # refused before the sites are read for a plan
-        raise UnprocessableEntity(
-            f"The source cannot go to prod yet: {gate['detail']}.", code="HEALTH_GATE_FAILED", healthGate=gate
-        )
-    plan = _plan(ctr, source, target)
     if dryRun:
-        return JSONResponse(
-            {
-                "dryRun": True,
-                "sourceSiteId": source["siteId"],
-                "sourceEnvironment": source["environment"],
-                "targetEnvironment": body.target,
-                "targetSiteId": target["siteId"] if target else None,
-                **plan,
-                "healthGate": gate,
-            }
-        )
+        return JSONResponse(_dry_run(ctr, source, body.target, ready, request.headers.get("user-agent")))
+    ready.raise_first()  # refused before the sites are read for a plan
     operation = promotion.request_promotion(
         store=ctr.store,
         clock=ctr.clock,
         actor=actor,
-        tenant=get_tenant(store=ctr.store, tenant_id=tenantId),
+        tenant=tenant,
         source=source,
         target_env=body.target,
-        plan_=plan,
-        gate=gate,
+        target=ready.target,
+        instance=ready.instance,
+        plan_=_plan(ctr, source, ready.target),
+        gate=ready.gate,
     )
     return accepted(operation, wake=ctr.wake)
+
+
+def _dry_run(
+    ctr: Ctr, source: dict[str, Any], target_env: str, ready: readiness.Readiness, user_agent: str | None
+) -> dict[str, Any]:
+    """The plan (none when the target environment is not the next one) and what would refuse the request."""
+    plan = dict.fromkeys(("tables", "files", "versions", "plugins", "theme"))
+    if ready.ordered:
+        plan = ready.check(lambda: _plan(ctr, source, ready.target)) or plan
+    return {
+        "dryRun": True,
+        "ready": not ready.blockers,
+        "blockers": ready.listed(user_agent),
+        "sourceSiteId": source["siteId"],
+        "sourceEnvironment": source["environment"],
+        "targetEnvironment": target_env,
+        "targetSiteId": ready.target["siteId"] if ready.target else None,
+        **plan,
+        "healthGate": ready.gate,
+    }
 
 
 def _plan(ctr: Ctr, source: dict[str, Any], target: dict[str, Any] | None) -> dict[str, Any]:
@@ -274,21 +294,47 @@ def restore_site(
     return accepted(operation, wake=ctr.wake)
 
 
-@router.get(SITE + "/health", response_model=HealthReport, summary="Check a site's health now")
-def site_health(tenantId: TenantId, siteId: SiteId, ctr: Ctr, authz: Authz, actor: ActorDep) -> JSONResponse:
-    """Real checks against the running site: front page, `/wp-json/`, login page (status and latency), the
-    database, versions, WordPress's own Site Health tests and plugin drift. Kept in the site's history."""
-    site = load_site(ctr.store, authz, tenantId, siteId, "sites:read")
-    report = requests.check_now(container=ctr, driver=ready_driver(ctr), actor=actor, site=site)
+def _health_answer(site: dict[str, Any], report: dict[str, Any]) -> JSONResponse:
     return JSONResponse(
         {
             **report,
+            "siteId": site["siteId"],
             "_links": {
                 "self": {"href": history.health_href(site)},
                 "history": {"href": history.health_href(site) + "/history"},
+                "check": {"href": history.health_href(site), "method": "POST"},
             },
         }
     )
+
+
+@router.get(SITE + "/health", response_model=HealthReport, summary="A site's latest health check")
+def site_health(tenantId: TenantId, siteId: SiteId, ctr: Ctr, authz: Authz) -> JSONResponse:
+    """The latest recorded check (periodic, asked for with `POST`, or made by an operation); reading it checks
+    nothing and changes nothing. Before the first check: `healthStatus` UNKNOWN, `checkedAt` null, no checks."""
+    site = load_site(ctr.store, authz, tenantId, siteId, "sites:read")
+    item = history.latest(store=ctr.store, site=site)
+    if item is None:
+        report: dict[str, Any] = {
+            "healthStatus": HealthStatus.UNKNOWN.value,
+            "checkedAt": None,
+            "checks": [],
+            "detail": "no health check is recorded yet",
+        }
+    else:
+        report = dict(item["report"])
+    return _health_answer(site, report)
+
+
+@router.post(SITE + "/health", response_model=HealthReport, summary="Check a site's health now")
+def check_site_health(tenantId: TenantId, siteId: SiteId, ctr: Ctr, authz: Authz, actor: ActorDep) -> JSONResponse:
+    """Real checks against the running site now: front page, `/wp-json/`, login page (status and latency), the
+    database, versions, WordPress's own Site Health tests and plugin drift; recorded in the site's history (and
+    the audit trail) and answered. A site that does not run (PROVISIONING, DELETED, no instance) is not checked:
+    `healthStatus` UNKNOWN, nothing recorded."""
+    site = load_site(ctr.store, authz, tenantId, siteId, "sites:write")
+    report = requests.check_now(container=ctr, driver=ready_driver(ctr), actor=actor, site=site, audited=True)
+    return _health_answer(site, report)
 
 
 @router.get(SITE + "/health/history", summary="A site's recorded health checks")

@@ -11,6 +11,7 @@ from typing import Any
 from bbws.artifacts import ArtifactStore, artifacts_of
 from bbws.core.changes import Actor, Changes
 from bbws.core.clock import Clock
+from bbws.core.files import private_dir
 from bbws.core.settings import Settings
 from bbws.instances.driver import InstanceSpec, RuntimeDriver, SiteSpec
 from bbws.instances.runtime import driver_of
@@ -56,7 +57,7 @@ class SiteContext:
         return Changes(actor=self.actor, now=self.clock.now())
 
     def scratch(self, name: str) -> Path:
-        self.work_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self.work_dir)
         return self.work_dir / name
 
     def clean(self) -> None:

@@ -56,6 +56,14 @@ def history(*, store: ItemStore, site: dict[str, Any], since: datetime, limit: i
     return found[::-1]
 
 
+def latest(*, store: ItemStore, site: dict[str, Any]) -> dict[str, Any] | None:
+    """The site's most recent recorded check, or None before the first one."""
+    page = store.query(
+        tenant_keys.tenant_pk(site["tenantId"]), sk_prefix=keys.health_prefix(site["siteId"]), limit=1, descending=True
+    )
+    return page.items[0] if page.items else None
+
+
 def lookback_gate(
     *, store: ItemStore, site: dict[str, Any], now: datetime, lookback_hours: float, interval_seconds: int
 ) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from bbws.core.links import act, href, links
 from bbws.instances.driver import InstanceSpec, RuntimeDriver
 from bbws.sites import keys, service
 from bbws.sites.backups import new_backup
-from bbws.sites.models import SiteAction, check_promotion
+from bbws.sites.models import SiteAction
 from bbws.sites.records import get_site, newest_first
 from bbws.store.port import NOT_EXISTS, ItemStore, Page
 from bbws.tenants import keys as tenant_keys
@@ -175,18 +175,19 @@ def request_promotion(
     tenant: dict[str, Any],
     source: dict[str, Any],
     target_env: str,
+    target: dict[str, Any] | None,
+    instance: dict[str, Any] | None,
     plan_: dict[str, Any] | None,
     gate: dict[str, Any],
 ) -> dict[str, Any]:
-    """Hold the source (PROMOTING) and the target (PROMOTING, or a new PROVISIONING copy), record the promotion
-    and its pre-promotion backup, and queue PromoteSite — all in one transaction."""
-    check_promotion(source["environment"], target_env)
-    service.refuse_busy(source)
-    target = find_target(store, source, target_env)
+    """Hold the source (PROMOTING) and the target (PROMOTING, or a new PROVISIONING copy in `instance`), record
+    the promotion and its pre-promotion backup, and queue PromoteSite — all in one transaction. The checks are
+    `readiness.assess`'s; the guarded writes catch what changed since."""
     changes = Changes(actor=actor, now=clock.now())
     created = target is None
     if target is None:
-        instance = service.serving_instance(store, source["tenantId"], target_env)
+        if instance is None:
+            raise ValueError("a new target needs the instance it goes into")
         service.claim_slot(changes, store, tenant, target_env)
         target = service.new_site(
             changes,
@@ -203,8 +204,6 @@ def request_promotion(
             templateId=source.get("templateId"),
             promotedFrom=source["siteId"],
         )
-    else:
-        service.refuse_busy(target)
     now_ms = int(changes.now.timestamp() * 1000)
     backup_id = None if created else new_id("bak", now_ms=now_ms)
     promotion_id = new_id("prm", now_ms=now_ms)

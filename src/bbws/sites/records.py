@@ -10,7 +10,8 @@ from bbws.core.clock import Clock
 from bbws.core.errors import Conflict, NotFound
 from bbws.instances.driver import InstanceSpec
 from bbws.instances.models import InstanceStatus
-from bbws.instances.service import spec_of
+from bbws.instances.service import create_hint, spec_of
+from bbws.jobs.operations import RESOURCE_NODES
 from bbws.sites import keys
 from bbws.store.port import ConditionFailed, ItemStore, Page, version_is
 from bbws.tenants import keys as tenant_keys
@@ -26,6 +27,15 @@ def get_site(*, store: ItemStore, tenant_id: str, site_id: str) -> dict[str, Any
     if item is None:
         raise site_not_found(site_id)
     return item
+
+
+def site_node(store: ItemStore, operation: dict[str, Any]) -> str:
+    """Where a site operation's site sits in the tenant's tree: its team's roles may follow the operation."""
+    site = store.get(tenant_keys.tenant_pk(operation["tenantId"]), keys.site_sk(operation["resourceId"]))
+    return str((site or {}).get("nodePath") or "")
+
+
+RESOURCE_NODES["site"] = site_node
 
 
 def tenant_sites(store: ItemStore, tenant_id: str) -> Iterator[dict[str, Any]]:
@@ -93,6 +103,7 @@ def instance_spec_for(store: ItemStore, site: dict[str, Any]) -> InstanceSpec:
         raise Conflict(
             f"Tenant {site['tenantId']} has no instance in {site['environment']}; create one first.",
             code="INSTANCE_NOT_FOUND",
+            hint=create_hint(site["tenantId"], site["environment"]),
             environment=site["environment"],
         )
     return spec_of(instance)

@@ -61,8 +61,11 @@ def request_clone(
     )
 
 
-def check_now(*, container: Any, driver: RuntimeDriver, actor: Actor, site: dict[str, Any]) -> dict[str, Any]:
-    """Run the real checks against the site now, keep them in its history, and note the result on the site."""
+def check_now(
+    *, container: Any, driver: RuntimeDriver, actor: Actor, site: dict[str, Any], audited: bool = False
+) -> dict[str, Any]:
+    """Run the real checks against the site now, keep them in its history, and note the result on the site.
+    `audited`: a check someone asked for is in the audit trail (the periodic ones would only flood it)."""
     instance = instance_of(container.store, site["tenantId"], site["environment"])
     if instance is None or not site.get("url") or site["status"] in (SiteStatus.DELETED, SiteStatus.PROVISIONING):
         return {
@@ -83,6 +86,14 @@ def check_now(*, container: Any, driver: RuntimeDriver, actor: Actor, site: dict
     )
     changes = Changes(actor=actor, now=container.clock.now())
     history.record_check(changes, site=site, report=report, lookback_hours=container.settings.health_lookback_hours)
+    if audited:
+        changes.audit(
+            tenant_id=site["tenantId"],
+            action="site.health_checked",
+            resource_type="site",
+            resource_id=site["siteId"],
+            event_data={"siteId": site["siteId"], **{k: report[k] for k in ("healthStatus", "checkedAt")}},
+        )
     changes.commit(container.store)
     fresh = container.store.get(site["pk"], site["sk"]) or site
     if not fresh.get("pendingOperationId"):  # a site held by an operation is written by that operation only

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from bbws.core.schemas import NAME_PATTERN, Link, RequestModel
+from bbws.core.schemas import NAME_PATTERN, Email, Link, RequestModel, body_rules, refuse_nulls, visible_pattern
 from bbws.instances.models import Environment
 from bbws.sites.models import HealthStatus, SiteStatus
 
@@ -19,7 +19,7 @@ Subdomain = Annotated[
     ),
 ]
 SiteName = Annotated[
-    str, StringConstraints(min_length=1, max_length=100, pattern=NAME_PATTERN), Field(examples=["Acme Widgets"])
+    str, StringConstraints(min_length=1, max_length=100, pattern=visible_pattern(1)), Field(examples=["Acme Widgets"])
 ]
 Tagline = Annotated[str, StringConstraints(max_length=200, pattern=NAME_PATTERN)]
 TemplateRef = Annotated[
@@ -46,14 +46,23 @@ class SiteCreate(RequestModel):
         default_factory=list, max_length=20, description="Catalog plugins to install and activate."
     )
     teamId: NodeId | None = Field(default=None, description="The team (or group/division) the site belongs to.")
-    adminEmail: EmailStr | None = Field(default=None, description="Default: the tenant's contact email.")
+    adminEmail: Email | None = Field(default=None, description="Default: the tenant's contact email.")
     tagline: Tagline | None = None
 
 
 class SiteUpdate(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra=body_rules(not_null=("siteName", "tagline", "adminEmail"), min_properties=1)
+    )
+
     siteName: SiteName | None = None
     tagline: Tagline | None = None
-    adminEmail: EmailStr | None = None
+    adminEmail: Email | None = None
+
+    @model_validator(mode="after")
+    def _no_nulls(self) -> SiteUpdate:
+        refuse_nulls(self, "siteName", "tagline", "adminEmail")
+        return self
 
 
 class SiteStatusBody(RequestModel):
@@ -67,7 +76,8 @@ class CloneBody(RequestModel):
 
 
 class PromoteBody(RequestModel):
-    target: Literal["sit", "prod"]
+    # Any environment is a valid request; one that is not the source's next is refused by the order rule (SITE_006).
+    target: Environment = Field(description="The source's next environment: sit for a dev site, prod for a sit site.")
 
 
 class RestoreBody(RequestModel):
@@ -165,7 +175,7 @@ class HealthReport(BaseModel):
 
     siteId: str
     healthStatus: HealthStatus
-    checkedAt: str
+    checkedAt: str | None = Field(description="When the check ran; null before the first one.")
     checks: list[HealthCheck]
     versions: dict[str, Any] = Field(default_factory=dict)
     siteHealth: dict[str, Any] | None = None
@@ -173,17 +183,32 @@ class HealthReport(BaseModel):
     links: dict[str, Link] = Field(alias="_links")
 
 
+class Blocker(BaseModel):
+    """One reason the promotion would be refused: the `code` (and status) the request would answer with."""
+
+    code: str = Field(examples=["INSTANCE_NOT_FOUND"])
+    status: int = Field(examples=[409])
+    detail: str
+    hint: str | None = Field(default=None, description="The next step: a `bbws` command for the CLI, else the call.")
+
+
 class PromotionPlan(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     dryRun: bool = True
+    ready: bool = Field(description="True when the request would be accepted now (no blockers).")
+    blockers: list[Blocker] = Field(
+        description="Every check the request would fail, in the order it checks them; the first is its answer."
+    )
     sourceSiteId: str
     sourceEnvironment: Environment
     targetEnvironment: Environment
     targetSiteId: str | None = Field(default=None, description="None: the promotion creates the target site.")
-    tables: list[dict[str, Any]]
-    files: dict[str, Any]
-    versions: list[dict[str, Any]]
-    plugins: list[dict[str, Any]]
+    tables: list[dict[str, Any]] | None = Field(
+        description="None (like the other parts of the plan) when the sites could not be compared: see `blockers`."
+    )
+    files: dict[str, Any] | None
+    versions: list[dict[str, Any]] | None
+    plugins: list[dict[str, Any]] | None
     theme: dict[str, Any] | None = None
     healthGate: dict[str, Any]

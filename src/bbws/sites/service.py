@@ -6,11 +6,11 @@ from typing import Any
 
 from bbws.core.changes import Actor, Changes
 from bbws.core.clock import Clock
-from bbws.core.errors import Conflict, UnprocessableEntity, ValidationFailed
+from bbws.core.errors import Conflict, Hint, UnprocessableEntity, ValidationFailed
 from bbws.core.ids import new_id
 from bbws.events.outbox import enqueue
 from bbws.instances.models import InstanceStatus
-from bbws.instances.service import require_active_tenant
+from bbws.instances.service import create_hint, require_active_tenant, start_hint
 from bbws.jobs.operations import start_operation
 from bbws.jobs.queue import Job
 from bbws.plugins import catalog
@@ -52,22 +52,24 @@ def serving_instance(store: ItemStore, tenant_id: str, environment: str) -> dict
     instance = instance_of(store, tenant_id, environment)
     if instance is None:
         raise Conflict(
-            f"Tenant {tenant_id} has no instance in {environment}; create one first "
-            f"(POST /v1.0/tenants/{tenant_id}/instances).",
+            f"Tenant {tenant_id} has no instance in {environment}; create one first.",
             code="INSTANCE_NOT_FOUND",
+            hint=create_hint(tenant_id, environment),
             environment=environment,
         )
     if instance["status"] != InstanceStatus.ACTIVE:
         raise Conflict(
             f"The {environment} instance is {instance['status']}; sites are made in an ACTIVE instance.",
             code="INSTANCE_NOT_ACTIVE",
+            hint=start_hint(instance) if instance["status"] == InstanceStatus.SUSPENDED else None,
             instanceStatus=instance["status"],
         )
     return instance
 
 
-def claim_slot(changes: Changes, store: ItemStore, tenant: dict[str, Any], environment: str) -> None:
-    """Count one more site against the tier's quota for the environment (SITE_004 when it is full)."""
+def free_slot(store: ItemStore, tenant: dict[str, Any], environment: str) -> dict[str, Any] | None:
+    """The tenant's site counter for the environment, when the tier's quota has room for one more (SITE_004
+    when it is full)."""
     tenant_id = tenant["tenantId"]
     counter = store.get(tenant_keys.tenant_pk(tenant_id), keys.site_count_sk(environment))
     quota = SITE_QUOTA_PER_ENVIRONMENT[Tier(tenant.get("tier") or Tier.STANDARD)]
@@ -79,6 +81,14 @@ def claim_slot(changes: Changes, store: ItemStore, tenant: dict[str, Any], envir
             quota=quota,
             environment=environment,
         )
+    return counter
+
+
+def claim_slot(changes: Changes, store: ItemStore, tenant: dict[str, Any], environment: str) -> None:
+    """Count one more site against the tier's quota for the environment (SITE_004 when it is full)."""
+    tenant_id = tenant["tenantId"]
+    counter = free_slot(store, tenant, environment)
+    count = int((counter or {}).get("count", 0))
     version = int((counter or {}).get("version", 0))
     changes.put(
         {
@@ -252,6 +262,10 @@ def refuse_busy(site: dict[str, Any]) -> None:
             f"Operation {site['pendingOperationId']} is still running on site {site['siteId']}; "
             "wait for it or cancel it.",
             code="OPERATION_IN_PROGRESS",
+            hint=Hint(
+                http=f"GET /v1.0/operations/{site['pendingOperationId']}",
+                cli=f"bbws operations watch {site['pendingOperationId']}",
+            ),
             operationId=site["pendingOperationId"],
         )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -12,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from bbws.core.files import FILE_MODE, make_private, private_dir
 from bbws.store.port import (
     INDEXES,
     Check,
@@ -65,6 +67,22 @@ def _row_values(item: Item) -> tuple[Any, ...]:
     )
 
 
+def prepare_database_file(path: str) -> None:
+    """Make the database file owner-only before SQLite opens it: it holds every tenant's records and webhook
+    secrets, and SQLite creates its -wal and -shm files with the database file's mode.
+
+    An existing file is only chmod-ed, never opened: closing any descriptor of a SQLite file drops every POSIX
+    lock this process holds on it, which would let another connection's writer in mid-transaction."""
+    if path == ":memory:":
+        return
+    file = Path(path)
+    private_dir(file.parent)
+    try:
+        os.close(os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE))
+    except FileExistsError:
+        make_private(file)
+
+
 def thread_connection(local: threading.local, path: str) -> sqlite3.Connection:
     """This thread's connection to `path` (autocommit, WAL, waiting on locks): the store and the queue share it."""
     conn: sqlite3.Connection | None = getattr(local, "conn", None)
@@ -82,8 +100,7 @@ class SqliteStore(ItemStore):
         self.path = str(path)
         self._local = threading.local()
         self._counts: Counter[str] = Counter()
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        prepare_database_file(self.path)
         self.ensure_schema()
 
     # -- connection handling: one connection per thread, WAL so readers never block the writer

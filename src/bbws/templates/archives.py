@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from bbws.artifacts import ArtifactMissing, artifacts_of, sha256_of
+from bbws.core.files import private_dir
 from bbws.jobs.registry import PermanentFailure
-from bbws.templates.builtin import ensure_built
+from bbws.templates.builtin import ensure_built, is_current
 
 
 class TemplateArchiveCorrupt(PermanentFailure):
@@ -48,7 +49,7 @@ def fetch_verified(container: Any, record: dict[str, Any], work_dir: Path) -> Pa
     """The version's archive in `work_dir`, checked against the sha256 recorded when it was stored."""
     key, name = record["artifactKey"], f"{record['slug']}@{record['version']}"
     store = artifacts_of(container)
-    work_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(work_dir)
     dest = work_dir / f"template-{record['slug']}-v{record['version']}.tar.gz"
     local = store.local_path(key)
     try:
@@ -72,7 +73,7 @@ def archive_for(*, container: Any, template: dict[str, Any], work_dir: Path) -> 
     """A local, verified copy of the archive of `template` (what `find_usable` returned), in `work_dir`. A
     built-in template's archive is built on first use (once, even when several jobs ask at the same time)."""
     record = template
-    if template.get("builtin") and not template.get("checksum"):
+    if template.get("builtin") and not is_current(template):  # never built, or built from an older recipe
         record = ensure_built(container, template)
     try:
         return fetch_verified(container, record, work_dir)

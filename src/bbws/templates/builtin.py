@@ -3,6 +3,7 @@ driver, seeded as PUBLISHED records at startup and built into archives on first 
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import tempfile
 from collections.abc import Sequence
@@ -35,6 +36,7 @@ class Builtin:
     tagline: str
     entries: tuple[Entry, ...]
     front_page: str | None  # title of the page shown as the front page; None: the latest posts
+    menu: tuple[str, ...]  # the main menu: entry titles, `home:Label` (the front page), `category:Name`
 
 
 BUILTINS = (
@@ -48,6 +50,7 @@ BUILTINS = (
         tagline=content.BUSINESS_TAGLINE,
         entries=content.BUSINESS_PAGES,
         front_page="Home",
+        menu=("home:Home", "About", "Services", "Contact"),
     ),
     Builtin(
         slug="blog",
@@ -59,9 +62,28 @@ BUILTINS = (
         tagline=content.BLOG_TAGLINE,
         entries=content.BLOG_POSTS,
         front_page=None,
+        menu=("home:Home", "category:Travel", "category:Cooking", "category:Notes", "About"),
     ),
 )
 BY_SLUG = {b.slug: b for b in BUILTINS}
+# What `Builder.fill` does, as a number: raise it when its steps or the admin commands they run change, so
+# archives built before are built again.
+BUILD_STEPS = 2
+
+
+def recipe_of(slug: str) -> str | None:
+    """A fingerprint of how this platform builds the built-in template `slug` (its content and steps); an
+    archive built from another recipe is built again on its next use."""
+    builtin = BY_SLUG.get(slug)
+    if builtin is None:
+        return None
+    text = f"{BUILD_STEPS}\n{builtin!r}\n{content.FRONT_PAGE_TEMPLATE}"
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def is_current(record: dict[str, Any]) -> bool:
+    """Was this built-in version's archive built from this platform's recipe?"""
+    return bool(record.get("checksum")) and record.get("recipe") == recipe_of(str(record.get("slug")))
 
 
 def pick_theme(preferred: Sequence[str], installed: Sequence[str], avoid: Sequence[str] = ()) -> str | None:
@@ -131,8 +153,9 @@ def ensure_built(container: Any, record: dict[str, Any], *, stale: str | None = 
         template = records.get_template(store=store, template_id=template_id)
         if version is None or template is None:
             raise template_not_found(f"{record.get('slug', template_id)}@{number}")
-        built = version.get("checksum") and version["checksum"] != stale
-        return records.merged(template, version) if built else None
+        merged = records.merged(template, version)
+        built = is_current(merged) and version["checksum"] != stale
+        return merged if built else None
 
     return once(store, template_id, f"build-{number}", done=done, build=lambda: build(container, record))
 
@@ -153,6 +176,7 @@ class Builder:
         if theme is None:
             raise DriverError("the runtime has no WordPress theme installed", code="THEME_NOT_FOUND")
         self.admin("switch-theme", theme=theme)
+        self.admin("remove-sample-content")
         links: dict[str, str] = {}
         ids: dict[str, int] = {}
         for entry in builtin.entries:
@@ -171,10 +195,21 @@ class Builder:
         if builtin.front_page:
             self.admin("update-option", name="show_on_front", value="page")
             self.admin("update-option", name="page_on_front", value=str(ids[builtin.front_page]))
+            self.admin("save-template", slug="front-page", title="Front page", content=content.FRONT_PAGE_TEMPLATE)
         else:
             self.admin("update-option", name="show_on_front", value="posts")
+        self.admin("set-menu", name=builtin.name, items=[_menu_item(item, links) for item in builtin.menu])
         self.admin("update-option", name="blogdescription", value=builtin.tagline)
         return theme
+
+
+def _menu_item(item: str, links: dict[str, str]) -> dict[str, Any]:
+    kind, _, name = item.partition(":")
+    if kind == "home" and name:
+        return {"title": name, "home": True}
+    if kind == "category" and name:
+        return {"title": name, "category": name}
+    return {"title": item, "url": links[item]}
 
 
 def build(container: Any, record: dict[str, Any]) -> dict[str, Any]:
@@ -217,6 +252,7 @@ def build(container: Any, record: dict[str, Any]) -> dict[str, Any]:
         "includedPlugins": [p["slug"] for p in plugins],
         "plugins": plugins,
         "minWordPressVersion": spec.wordpress_version,
+        "recipe": recipe_of(builtin.slug),
     }
     return records.merged(*_record_build(container, template_id, number, fields))
 

@@ -58,13 +58,20 @@ class Entry:
     categories: tuple[str, ...] = field(default_factory=tuple)
 
 
+# The front page of a block theme without the page's title above it: the Home page opens with its own hero.
+FRONT_PAGE_TEMPLATE = blocks(
+    '<!-- wp:template-part {"slug":"header","tagName":"header"} /-->',
+    '<!-- wp:group {"tagName":"main","layout":{"type":"constrained"}} -->\n<main class="wp-block-group">'
+    '<!-- wp:post-content {"layout":{"type":"constrained"}} /--></main>\n<!-- /wp:group -->',
+    '<!-- wp:template-part {"slug":"footer","tagName":"footer"} /-->',
+)
+
 # -- business --------------------------------------------------------------------------------------------------
 BUSINESS_TAGLINE = "Practical consulting for growing companies"
 BUSINESS_PAGES = (
     Entry(
         "About",
         blocks(
-            heading("About us", 1),
             paragraph(
                 "We are a small team of consultants who have run operations, finance and technology for companies "
                 "from five people to five hundred. We help owners make the next step without losing what made "
@@ -96,7 +103,6 @@ BUSINESS_PAGES = (
     Entry(
         "Contact",
         blocks(
-            heading("Contact us", 1),
             paragraph("Tell us a little about your business and we will reply within one working day."),
             columns(
                 blocks(heading("Visit", 3), paragraph("12 Harbour Street<br>Cape Town 8001")),
@@ -112,7 +118,6 @@ BUSINESS_PAGES = (
     Entry(
         "Services",
         blocks(
-            heading("Services", 1),
             paragraph(
                 "Every engagement starts with a free one-hour conversation about where you are and where you "
                 "want to be."
@@ -224,6 +229,17 @@ BLOG_POSTS = (
             ),
         ),
         categories=("Travel", "Notes"),
+    ),
+    Entry(
+        "About",
+        blocks(
+            paragraph(
+                "I write about the places I go, the food I cook when I get home, and whatever I am learning in "
+                "between. New posts most weeks."
+            ),
+            paragraph('Say hello at <a href="mailto:hello@example.com">hello@example.com</a>.'),
+        ),
+        type="page",
     ),
 )
 

@@ -122,14 +122,17 @@ def usable_version(
 ) -> int:
     """The version a new site is built from. Without a number: the newest PUBLISHED one. With a number: that
     version when PUBLISHED (platform admins may also name a DRAFT to try it). 404 TEMP_001 for a version that
-    does not exist, 422 TEMP_002 for one that exists but may not be used."""
+    does not exist or that the caller may not see (the same answer as `GET /templates/{ref}`, so a draft is
+    not given away), 422 TEMP_002 for one a platform admin sees but may not use."""
+    if not visible(statuses, platform_admin=platform_admin):
+        raise template_not_found(ref)
     if requested is None:
         number = current_version(statuses)
         if number is None:
             raise not_usable(f"Template {ref} has no published version.", versions=_listing(statuses))
         return number
     status = statuses.get(requested)
-    if status is None:
+    if status is None or not version_visible(status, platform_admin=platform_admin):
         raise template_not_found(ref)
     if status is T.PUBLISHED or (platform_admin and status is T.DRAFT):
         return requested

@@ -6,13 +6,13 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from bbws.core.schemas import NAME_PATTERN, TEXT_PATTERN, Link, RequestModel
+from bbws.core.schemas import TEXT_PATTERN, Link, RequestModel, body_rules, visible_pattern
 from bbws.sites.api_common import SITE_ID_PATTERN
 from bbws.templates.models import CATEGORY_PATTERN, MAX_VERSIONS, SLUG_PATTERN, TemplateStatus
 from bbws.tenants.schemas import TENANT_ID_PATTERN
 
 Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN)]
-Name = Annotated[str, StringConstraints(min_length=2, max_length=100, pattern=NAME_PATTERN)]
+Name = Annotated[str, StringConstraints(min_length=2, max_length=100, pattern=visible_pattern(2))]
 Description = Annotated[str, StringConstraints(max_length=2000, pattern=TEXT_PATTERN)]
 Category = Annotated[str, StringConstraints(pattern=CATEGORY_PATTERN)]
 TenantId = Annotated[str, StringConstraints(pattern=TENANT_ID_PATTERN)]
@@ -31,6 +31,8 @@ class TemplateCreate(RequestModel):
 
 
 class TemplateUpdate(RequestModel):
+    model_config = ConfigDict(json_schema_extra=body_rules(not_null=("name",), min_properties=1))
+
     name: Name | None = None
     description: Description | None = None
     category: Category | None = None

@@ -11,6 +11,7 @@ from typing import Any
 from bbws.artifacts import artifacts_of
 from bbws.core.changes import Actor, Changes
 from bbws.core.clock import iso
+from bbws.core.files import private_dir
 from bbws.core.links import act, href, links
 from bbws.instances.driver import DriverError, SiteSpec
 from bbws.instances.runtime import driver_of
@@ -35,8 +36,7 @@ def _actor(ctx: JobContext) -> Actor:
 
 def _work_dir(container: Any) -> Path:
     folder = Path(container.settings.data_dir) / "tmp"  # beside the artifacts: a put hard-links, not copies
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    return private_dir(folder)
 
 
 def _result(template: dict[str, Any], number: int, status: str, **more: Any) -> dict[str, Any]:

@@ -27,6 +27,16 @@ router = api_router("Tenants")
 
 TenantId = Annotated[str, Path(pattern=TENANT_ID_PATTERN, description="Tenant id (`ten_...`).")]
 TenantPage = page_of(TenantPublic)
+# Who may run each lifecycle action (the table in docs/api/authentication.md). SUSPENDED is the platform's hold
+# (unpaid, abuse): only platform roles put it on or lift it; park/unpark is the tenant's own pause.
+LIFECYCLE_PERMISSIONS: dict[LifecycleAction, str] = {
+    LifecycleAction.SUSPEND: "tenants:suspend",
+    LifecycleAction.RESUME: "tenants:suspend",
+    LifecycleAction.PARK: "tenants:lifecycle",
+    LifecycleAction.UNPARK: "tenants:lifecycle",
+    LifecycleAction.RETRY: "tenants:lifecycle",
+    LifecycleAction.DELETE: "tenants:delete",
+}
 AuditPage = page_of(AuditRecord)
 
 
@@ -48,6 +58,7 @@ def _operation_response(operation: dict[str, Any], ctr: Container) -> JSONRespon
 def create_tenant(body: TenantCreate, ctr: Ctr, authz: Authz, actor: ActorDep) -> JSONResponse:
     """Create a tenant. It starts PENDING; onboarding makes it ACTIVE (or FAILED with the reason)."""
     authz.require("tenants:create")
+    authz.require_fields(body)
     item = service.create_tenant(store=ctr.store, clock=ctr.clock, actor=actor, data=body)
     return _tenant_response(item, 201, Location=href("tenants", item["tenantId"]))
 
@@ -119,8 +130,10 @@ def get_tenant(tenantId: TenantId, request: Request, ctr: Ctr, authz: Authz) -> 
 def update_tenant(
     tenantId: TenantId, body: TenantUpdate, request: Request, ctr: Ctr, authz: Authz, actor: ActorDep
 ) -> JSONResponse:
-    """Change name, contact email, tier or metadata. Send `If-Match` with the ETag to avoid lost updates."""
+    """Change name, contact email, tier or metadata. Send `If-Match` with the ETag to avoid lost updates.
+    Tier is the platform's commercial term: only platform roles may send it (others get 403)."""
     authz.require("tenants:write", tenant_id=tenantId)
+    authz.require_fields(body, tenant_id=tenantId)
     item = service.get_tenant(store=ctr.store, tenant_id=tenantId)
     check_if_match(request, item)
     updated = service.update_tenant(store=ctr.store, clock=ctr.clock, actor=actor, tenant=item, data=body)
@@ -139,9 +152,12 @@ def update_tenant(
     },
 )
 def delete_tenant(tenantId: TenantId, request: Request, ctr: Ctr, authz: Authz, actor: ActorDep) -> JSONResponse:
-    """Move the tenant to DEPROVISIONED. Its data is kept for the retention period."""
-    authz.require("tenants:delete", tenant_id=tenantId)
+    """Move the tenant to DEPROVISIONED. Its data is kept for the retention period. A SUSPENDED tenant is held
+    by the platform: only a platform ADMIN may deprovision it."""
+    authz.require(LIFECYCLE_PERMISSIONS[LifecycleAction.DELETE], tenant_id=tenantId)
     item = service.get_tenant(store=ctr.store, tenant_id=tenantId)
+    if item["status"] == TenantStatus.SUSPENDED:
+        authz.require(LIFECYCLE_PERMISSIONS[LifecycleAction.RESUME], tenant_id=tenantId)
     check_if_match(request, item)
     operation = request_lifecycle(
         store=ctr.store, clock=ctr.clock, actor=actor, tenant=item, action=LifecycleAction.DELETE
@@ -152,7 +168,7 @@ def delete_tenant(tenantId: TenantId, request: Request, ctr: Ctr, authz: Authz, 
 def _lifecycle(
     action: LifecycleAction, tenant_id: str, ctr: Ctr, authz: Authz, actor: ActorDep, reason: str | None = None
 ) -> JSONResponse:
-    authz.require("tenants:lifecycle", tenant_id=tenant_id)
+    authz.require(LIFECYCLE_PERMISSIONS[action], tenant_id=tenant_id)
     item = service.get_tenant(store=ctr.store, tenant_id=tenant_id)
     operation = request_lifecycle(
         store=ctr.store, clock=ctr.clock, actor=actor, tenant=item, action=action, reason=reason

@@ -7,14 +7,16 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from bbws.core.schemas import NAME_PATTERN, TEXT_PATTERN, Link, RequestModel
+from bbws.core.schemas import TEXT_PATTERN, Link, RequestModel, body_rules, visible_pattern
 
 DIVISION_ID_PATTERN = r"^div_[0-9a-z]{26}$"
 GROUP_ID_PATTERN = r"^grp_[0-9a-z]{26}$"
 TEAM_ID_PATTERN = r"^team_[0-9a-z]{26}$"
 NODE_ID_PATTERN = r"^(div|grp|team)_[0-9a-z]{26}$"
 
-NodeName = Annotated[str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True, pattern=NAME_PATTERN)]
+NodeName = Annotated[
+    str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True, pattern=visible_pattern(1))
+]
 Description = Annotated[str, StringConstraints(max_length=500, pattern=TEXT_PATTERN)]
 
 
@@ -31,6 +33,8 @@ class NodeCreate(RequestModel):
 
 class NodeUpdate(RequestModel):
     """Send the fields to change; `description: null` clears the description."""
+
+    model_config = ConfigDict(json_schema_extra=body_rules(not_null=("name",), min_properties=1))
 
     name: NodeName | None = None
     description: Description | None = None

@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from bbws.core.authorizer import Authorizer
 from bbws.core.changes import Actor
 from bbws.core.container import Container
-from bbws.core.deps import ActorDep, Authz, Ctr, CurrentPrincipal, Pages
+from bbws.core.deps import ActorDep, Authz, Ctr, CurrentPrincipal, Pages, client_address
 from bbws.core.http import request_id_of
 from bbws.core.links import act, href, links
 from bbws.core.pagination import render_page
@@ -55,7 +55,7 @@ TOKEN_ERRORS: dict[int | str, dict[str, Any]] = {
 
 def ip_rate_limit(request: Request, ctr: Ctr) -> dict[str, str]:
     """Per-IP limit for the routes that need no bearer token; returns the `RateLimit-*` headers."""
-    return ctr.limiter.charge("ip:" + (request.client.host if request.client else "unknown"), None)
+    return ctr.limiter.charge("ip:" + client_address(request), None)
 
 
 RateHeaders = Annotated[dict[str, str], Depends(ip_rate_limit)]

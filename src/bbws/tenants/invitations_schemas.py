@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from bbws.core.schemas import Link, RequestModel
+from bbws.core.schemas import Email, Link, RequestModel
 from bbws.tenants.hierarchy_schemas import NODE_ID_PATTERN
 from bbws.tenants.users_schemas import TenantRole
 
@@ -23,7 +23,7 @@ class InvitationStatus(StrEnum):
 
 
 class InvitationCreate(RequestModel):
-    email: EmailStr = Field(examples=["new.dev@acme.example"])
+    email: Email = Field(examples=["new.dev@acme.example"])
     role: TenantRole
     nodeId: str | None = Field(None, pattern=NODE_ID_PATTERN, description="A division, group or team id.")
     expiresInDays: int | None = Field(None, ge=1, le=30, description="Days until it expires (default 7).")

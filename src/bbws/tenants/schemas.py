@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from bbws.core.schemas import NAME_PATTERN, Link, RequestModel
+from bbws.core.schemas import Email, Link, RequestModel, body_rules, refuse_nulls, visible_pattern
 from bbws.tenants.models import TenantStatus, Tier
 
-OrgName = Annotated[str, StringConstraints(min_length=2, max_length=100, strip_whitespace=True, pattern=NAME_PATTERN)]
+OrgName = Annotated[
+    str, StringConstraints(min_length=2, max_length=100, strip_whitespace=True, pattern=visible_pattern(2))
+]
 Reason = Annotated[str, StringConstraints(min_length=10, max_length=500, strip_whitespace=True)]
 MetaKey = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 MetaValue = Annotated[str, StringConstraints(max_length=500)]
@@ -20,16 +22,25 @@ TENANT_ID_PATTERN = r"^ten_[0-9a-z]{26}$"
 
 class TenantCreate(RequestModel):
     organizationName: OrgName = Field(examples=["Acme Agency"])
-    contactEmail: EmailStr = Field(examples=["ops@acme.example"])
+    contactEmail: Email = Field(examples=["ops@acme.example"])
     tier: Tier = Tier.STANDARD
     metadata: Metadata = Field(default_factory=dict, examples=[{"costCenter": "CC-42"}])
 
 
 class TenantUpdate(RequestModel):
+    model_config = ConfigDict(json_schema_extra=body_rules(
+        not_null=("organizationName", "contactEmail", "tier", "metadata"), min_properties=1
+    ))
+
     organizationName: OrgName | None = None
-    contactEmail: EmailStr | None = None
+    contactEmail: Email | None = None
     tier: Tier | None = None
     metadata: Metadata | None = None
+
+    @model_validator(mode="after")
+    def _no_nulls(self) -> TenantUpdate:
+        refuse_nulls(self, "organizationName", "contactEmail", "tier", "metadata")
+        return self
 
 
 class ReasonBody(RequestModel):

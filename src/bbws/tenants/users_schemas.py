@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from bbws.core.schemas import Link, RequestModel
+from bbws.core.schemas import Email, Link, RequestModel, body_rules
 from bbws.tenants.hierarchy_schemas import NODE_ID_PATTERN
 from bbws.tenants.models import TenantStatus, Tier
 
@@ -24,14 +24,16 @@ class RoleAssign(RequestModel):
     """Give a user a role on a node (absent `nodeId`: the whole tenant). Name the user by `userId` or by the
     `email` of a user the platform already knows, not both."""
 
+    model_config = ConfigDict(json_schema_extra=body_rules(not_null=("userId", "email"), one_of=("userId", "email")))
+
     userId: str | None = Field(None, pattern=USER_ID_PATTERN, examples=["3f0c9d6e-8a5b-4c1e-9f7a-2b6d8e4c1a90"])
-    email: EmailStr | None = Field(None, examples=["dev@acme.example"])
+    email: Email | None = Field(None, examples=["dev@acme.example"])
     role: TenantRole
     nodeId: str | None = Field(None, pattern=NODE_ID_PATTERN, description="A division, group or team id.")
 
     @model_validator(mode="after")
     def _exactly_one_user(self) -> RoleAssign:
-        if (self.userId is None) == (self.email is None):
+        if len(self.model_fields_set & {"userId", "email"}) != 1 or (self.userId is None) == (self.email is None):
             raise ValueError("send exactly one of userId and email")
         return self
 

@@ -228,6 +228,46 @@ def test_push_replays_on_top_of_what_another_writer_pushed(
     assert git(origin, "rev-parse", "main~1") == git(other, "rev-parse", "HEAD")
 
 
+def test_every_git_call_works_without_any_git_identity(
+    remote_clone: tuple[Path, Path], tmp_path: Path, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A clean machine: no global or system git config, and git may not guess a name from the host either."""
+    origin, clone = remote_clone
+    other = tmp_path / "other"
+    git(tmp_path, "clone", "--quiet", str(origin), str(other))
+    home = tmp_path / "empty-home"
+    home.mkdir()
+    only_config = tmp_path / "no-identity.gitconfig"
+    only_config.write_text("[user]\n\tuseConfigOnly = true\n")  # refuse user@hostname guesses
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(only_config))
+    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+    for name in ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL", "EMAIL"):
+        monkeypatch.delenv(name, raising=False)
+    assert subprocess.run(["git", "var", "GIT_COMMITTER_IDENT"], cwd=clone, capture_output=True).returncode != 0
+
+    GitOpsDriver(other, push=True, clock=clock).provision(new_spec())  # another writer pushes first
+    spec = new_spec()
+    mine = GitOpsDriver(clone, push=True, clock=clock)
+    sha = mine.provision(spec).details["commitSha"]  # commit, failed push, pull --rebase, push
+    mine.deprovision(spec, export_dir=None)
+
+    assert git(origin, "rev-parse", "main~1") == sha
+    assert git(origin, "log", "-1", "--format=%an <%ae> / %cn <%ce>", "main") == (
+        "BBWS control plane <gitops@bbws.io> / BBWS control plane <gitops@bbws.io>"
+    )
+
+
+def test_a_configured_identity_is_kept_for_the_drivers_commits(driver: GitOpsDriver, work_tree: Path) -> None:
+    git(work_tree, "config", "user.name", "Ops Team")
+    git(work_tree, "config", "user.email", "ops@example.org")
+    driver.provision(new_spec())
+    assert git(work_tree, "log", "-1", "--format=%an <%ae> / %cn <%ce>") == (
+        "Ops Team <ops@example.org> / Ops Team <ops@example.org>"
+    )
+
+
 def test_a_push_without_an_upstream_fails_with_a_reason(driver: GitOpsDriver, work_tree: Path) -> None:
     pushing = GitOpsDriver(work_tree, push=True, clock=driver.clock)
     with pytest.raises(DriverError) as caught:

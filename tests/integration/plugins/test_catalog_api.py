@@ -95,6 +95,19 @@ def test_the_body_must_be_a_zip_media_type(api: ApiHarness, tmp_path: Path) -> N
     assert _stored(api) == ([], [])
 
 
+def test_a_zip_may_also_come_as_octet_stream(api: ApiHarness, tmp_path: Path) -> None:
+    """Generated clients send raw bytes as application/octet-stream; the zip inside is inspected the same way."""
+    archive = packages.fixture_zip("bbws-hello", tmp_path)
+    headers = {**api.admin(), "Content-Type": "application/octet-stream"}
+    response = api.client.post("/v1.0/plugins", content=archive.read_bytes(), headers=headers)
+    assert response.status_code == 201, response.text
+    assert response.json()["slug"] == "bbws-hello"
+    refused = api.client.post("/v1.0/plugins", content=b"not a zip", headers=headers)
+    assert refused.status_code == 422 and refused.json()["code"] == "PLUGIN_PACKAGE_INVALID"
+    viewer = {**api.platform("VIEWER"), "Content-Type": "application/octet-stream"}
+    assert api.client.post("/v1.0/plugins", content=archive.read_bytes(), headers=viewer).status_code == 403
+
+
 BAD: list[tuple[Callable[[Path], Path], int, str]] = [
     (packages.not_a_zip, 422, "PLUGIN_PACKAGE_INVALID"),
     (packages.without_header, 422, "PLUGIN_PACKAGE_INVALID"),
@@ -117,6 +130,21 @@ def test_bad_zips_are_refused_and_nothing_is_stored(
     problem = response.json()
     assert response.headers["content-type"] == "application/problem+json"
     assert problem["code"] == code and problem["errors"][0]["message"] == problem["detail"]
+    assert _stored(api) == ([], [])
+
+
+def test_a_zip_whose_file_is_also_a_folder_is_refused_at_upload_naming_the_member(
+    api: ApiHarness, tmp_path: Path
+) -> None:
+    archive = packages.zip_members(
+        tmp_path / "p.zip",
+        {"clash/clash.php": packages.plugin_php("Clash"), "clash/a": b"x", "clash/a/b.php": b"<?php"},
+    )
+    response = upload(api, archive)
+    assert response.status_code == 422, response.text
+    problem = response.json()
+    assert problem["code"] == "PLUGIN_PACKAGE_INVALID" and problem["errors"][0]["field"] == "clash/a"
+    assert "'clash/a'" in problem["detail"]
     assert _stored(api) == ([], [])
 
 

@@ -139,6 +139,48 @@ def test_duplicate_member_names_are_refused(tmp_path: Path) -> None:
     assert "twice" in caught.value.reason
 
 
+NEVER_INSTALLS: list[tuple[dict[str, bytes], str, str]] = [
+    ({"x/x.php": packages.plugin_php("X"), "x/a": b"file", "x/a/b.php": b"<?php"}, "x/a", "needs it to be a folder"),
+    ({"x/x.php": packages.plugin_php("X"), "x/a/b/c.php": b"<?php", "x/a/b": b"file"}, "x/a/b",
+     "needs it to be a folder"),
+    ({"x/x.php": packages.plugin_php("X"), "x/a/": b"", "x/a": b"file"}, "x/a", "appears twice"),
+    ({"x/x.php": packages.plugin_php("X"), f"x/{'n' * 256}.php": b"<?php"}, f"x/{'n' * 256}.php", "255 bytes"),
+    ({"x/x.php": packages.plugin_php("X"), f"x/{'é' * 128}.php": b"<?php"}, f"x/{'é' * 128}.php", "255 bytes"),
+    ({"x/x.php": packages.plugin_php("X"), f"x/{'d' * 200}/" * 6 + "f.php": b"<?php"}, f"x/{'d' * 200}/" * 6 + "f.php",
+     "the limit is 1024"),
+    ({"x/x.php": packages.plugin_php("X"), "x/Readme.txt": b"a", "x/readme.txt": b"b"}, "x/readme.txt",
+     "differ only in letter case"),
+    ({"x/x.php": packages.plugin_php("X"), "x/Lib": b"a", "x/lib/a.php": b"<?php"}, "x/Lib",
+     "differ only in letter case"),
+    ({"x/x.php": packages.plugin_php("X"), "x/caf\u00e9.php": b"a", "x/cafe\u0301.php": b"b"}, "x/cafe\u0301.php",
+     "differ only in letter case"),
+]
+
+
+@pytest.mark.parametrize(("members", "member", "said"), NEVER_INSTALLS, ids=[
+    "file-and-folder", "folder-below-a-later-file", "file-and-folder-entry", "part-over-255-bytes",
+    "part-over-255-utf8-bytes", "path-over-1024-bytes", "case-collision", "case-collision-with-a-folder",
+    "unicode-normalisation-collision",
+])
+def test_packages_that_could_never_be_unpacked_are_refused_naming_the_member(
+    tmp_path: Path, members: dict[str, bytes], member: str, said: str
+) -> None:
+    archive = packages.zip_members(tmp_path / "p.zip", members)
+    with pytest.raises(PackageRejected) as caught:
+        inspect_package(archive, max_bytes=LIMIT)
+    assert (caught.value.status, caught.value.code, caught.value.field) == (422, "PLUGIN_PACKAGE_INVALID", member)
+    assert said in caught.value.reason and repr(member) in caught.value.reason
+
+
+def test_folders_that_differ_only_in_case_are_accepted(tmp_path: Path) -> None:
+    """They merge harmlessly where names fold case; only a file can be overwritten or shadowed."""
+    archive = packages.zip_members(tmp_path / "p.zip", {
+        "x/x.php": packages.plugin_php("X"), "x/Assets/a.css": b"a", "x/assets/b.css": b"b",
+        f"x/{'n' * 251}.php": b"<?php",
+    })
+    assert inspect_package(archive, max_bytes=LIMIT).files == 4
+
+
 def test_a_package_with_both_headers_is_refused(tmp_path: Path) -> None:
     archive = packages.zip_members(
         tmp_path / "p.zip",

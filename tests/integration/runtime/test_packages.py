@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import stat
 import zipfile
 from pathlib import Path
@@ -90,6 +91,41 @@ def test_install_update_and_remove_a_plugin(
     assert "bbws-echo" not in {p["slug"] for p in driver.run_admin(spec, key, "plugins")}
     assert b"hello from the platform" not in get(site.url)[1]
     driver.remove_package(spec, key, "plugin", "bbws-echo")  # already gone: done
+
+
+def test_a_plugin_update_is_served_on_the_very_next_request(
+    runtime: Runtime, served: tuple[InstanceSpec, SiteInfo], tmp_path: Path
+) -> None:
+    """Each version's files were compiled and cached by the PHP workers (they are older than opcache's update
+    protection) and the update comes right after a request checked them: no revalidation interval may hide it.
+    The versions have the same length, so the files have the same size."""
+    spec, site = served
+    driver, key = runtime.driver, key_of(site)
+    main = Path(site.files_path) / "wp-content" / "plugins" / "bbws-echo" / "bbws-echo.php"
+    for number, version in enumerate(("1.0.1", "1.0.2", "1.0.3")):
+        archive = tmp_path / f"echo-{version}.zip"
+        archive.write_bytes(zipped(echo_plugin("bbws-echo", version)))
+        assert driver.install_package(spec, key, "plugin", archive)["version"] == version
+        if number == 0:
+            driver.run_admin(spec, key, "activate-plugin", {"plugin": "bbws-echo"})
+        assert f" v{version}</p>".encode() in get(site.url)[1]
+        old = main.stat().st_mtime - 60
+        for path in main.parent.rglob("*"):
+            os.utime(path, (old, old))  # as if installed a minute ago: cached by every request from now on
+        for _ in range(4):  # the workers (and opcache's copy) settle on this version
+            assert f" v{version}</p>".encode() in get(site.url)[1]
+    driver.remove_package(spec, key, "plugin", "bbws-echo")
+
+
+def test_what_the_runtime_wrote_is_owner_only(runtime: Runtime, served: tuple[InstanceSpec, SiteInfo]) -> None:
+    """Site files, wp-config, MariaDB's data and logs, PHP's logs: 0600 files and 0700 folders (sockets aside)."""
+    root = runtime.driver.root
+    too_open = [
+        f"{p.relative_to(root)} {oct(stat.S_IMODE(p.lstat().st_mode))}"
+        for p in root.rglob("*")
+        if (p.is_file() or p.is_dir()) and not p.is_symlink() and stat.S_IMODE(p.lstat().st_mode) & 0o077
+    ]
+    assert too_open == []
 
 
 def test_a_theme_installs_switches_and_cannot_be_removed_while_active(

@@ -69,6 +69,7 @@ VALID_BODIES: dict[tuple[str, str], dict[str, Any] | None] = {
     ("POST", "/v1.0/tenants/{tenantId}/sites/{siteId}/promote"): {"target": "sit"},
     ("POST", "/v1.0/tenants/{tenantId}/sites/{siteId}/promotions/{promotionId}/rollback"): NO_BODY,
     ("POST", "/v1.0/tenants/{tenantId}/sites/{siteId}/backup"): NO_BODY,
+    ("POST", "/v1.0/tenants/{tenantId}/sites/{siteId}/health"): NO_BODY,
     ("POST", "/v1.0/tenants/{tenantId}/sites/{siteId}/restore"): {"backupId": "bak_" + "0" * 26},
     ("POST", "/v1.0/tenants/{tenantId}/sites/{siteId}/apply-template"): {"templateId": "business"},
     ("POST", "/v1.0/tenants/{tenantId}/sites/{siteId}/plugins"): {"slug": "bbws-hello"},

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.integration.sites.conftest import SiteHarness
+from tests.support.api import rid
 
 
 def promote(
@@ -29,10 +30,25 @@ def test_promotion_order_is_dev_sit_prod(api: SiteHarness) -> None:
     dev = api.create_site(tid)
     skip = promote(api, tid, dev["siteId"], "prod")
     assert skip.status_code == 422 and skip.json()["code"] == "SITE_006"
-    bad = promote(api, tid, dev["siteId"], "dev")
-    assert bad.status_code == 400
     prod_site = api.create_site(tid, "prod")
     assert promote(api, tid, prod_site["siteId"], "prod").json()["code"] == "SITE_006"
+
+
+def test_any_environment_that_is_not_the_next_is_site_006_and_a_bad_name_is_400(api: SiteHarness) -> None:
+    tid = api.tenant_with_instances("dev", "sit")
+    dev = api.create_site(tid)
+    sit = api.get_site(tid, api.wait(promote(api, tid, dev["siteId"], "sit"))["result"]["targetSiteId"])
+    operator = api.member(tid, "OPERATOR")  # promote:sit only: the order rule answers before the permission
+    for site, target in ((dev, "dev"), (sit, "dev"), (sit, "sit"), (dev, "prod")):
+        for headers in (api.admin(), operator):
+            refused = promote(api, tid, site["siteId"], target, headers=headers)
+            assert refused.status_code == 422, (site["environment"], target, refused.text)
+            body = refused.json()
+            assert body["code"] == "SITE_006" and body["targetEnvironment"] == target
+    for bad in ("staging", "DEV", ""):
+        invalid = promote(api, tid, dev["siteId"], bad)
+        assert invalid.status_code == 400 and invalid.json()["code"] == "VALIDATION_ERROR", invalid.text
+    assert api.get_site(tid, dev["siteId"])["status"] == "ACTIVE"
 
 
 def test_dry_run_plans_and_changes_nothing(api: SiteHarness) -> None:
@@ -166,3 +182,118 @@ def test_a_gap_in_the_health_history_blocks_prod(api: SiteHarness) -> None:
     watch(api, tid, sit_id, hours=5)
     gate = promote(api, tid, sit_id, "prod").json()
     assert gate["code"] == "HEALTH_GATE_FAILED" and "no health check between" in gate["detail"]
+
+
+CLI = {"User-Agent": "bbws-cli/0.1.0"}
+
+
+def refused_like_the_plan(
+    api: SiteHarness, tid: str, site_id: str, target: str, headers: dict[str, str] | None = None
+) -> list[dict[str, Any]]:
+    """The dry run's blockers; the real request answers with the first one (same code and status) and
+    changes nothing."""
+    plan = promote(api, tid, site_id, target, headers=headers, dryRun="true")
+    assert plan.status_code == 200, plan.text
+    body = plan.json()
+    assert body["ready"] is False and body["blockers"], body
+    real = promote(api, tid, site_id, target, headers=headers)
+    first = body["blockers"][0]
+    assert (real.status_code, real.json()["code"]) == (first["status"], first["code"]), real.text
+    assert api.get_site(tid, site_id).get("pendingOperationId") is None or first["code"] == "OPERATION_IN_PROGRESS"
+    return list(body["blockers"])
+
+
+def test_dry_run_without_a_target_instance_is_not_ready_and_names_the_fix(api: SiteHarness) -> None:
+    tid = api.tenant_with_instances("dev")
+    dev = api.create_site(tid)
+    blockers = refused_like_the_plan(api, tid, dev["siteId"], "sit")
+    assert [b["code"] for b in blockers] == ["INSTANCE_NOT_FOUND"]
+    assert blockers[0]["hint"] == f'POST /v1.0/tenants/{tid}/instances {{"environment": "sit"}}'
+    plan = promote(api, tid, dev["siteId"], "sit", headers={**api.admin(), **CLI}, dryRun="true").json()
+    assert plan["blockers"][0]["hint"] == f"bbws instances create --tenant {tid} --env sit"
+    assert plan["tables"] is not None  # the source is still read for the plan
+    real = promote(api, tid, dev["siteId"], "sit", headers={**api.admin(), **CLI}).json()
+    assert real["code"] == "INSTANCE_NOT_FOUND" and real["hint"] == f"bbws instances create --tenant {tid} --env sit"
+    assert api.client.get(api.sites(tid), params={"environment": "sit"}, headers=api.admin()).json()["items"] == []
+
+
+def test_a_ready_dry_run_has_no_blockers(api: SiteHarness) -> None:
+    tid = api.tenant_with_instances("dev", "sit")
+    dev = api.create_site(tid)
+    plan = promote(api, tid, dev["siteId"], "sit", dryRun="true").json()
+    assert plan["ready"] is True and plan["blockers"] == []
+
+
+def test_the_dry_run_lists_each_check_the_request_makes(api: SiteHarness) -> None:
+    tid = api.tenant_with_instances("dev", "sit", "prod")
+    dev = api.create_site(tid, subdomain=rid("p").replace("-", ""))
+    codes = lambda *a, **k: [b["code"] for b in refused_like_the_plan(api, tid, *a, **k)]  # noqa: E731
+
+    order = promote(api, tid, dev["siteId"], "prod", dryRun="true").json()
+    assert [b["code"] for b in order["blockers"]] == ["SITE_006"] and order["tables"] is None
+    assert codes(dev["siteId"], "prod") == ["SITE_006"]
+
+    # the role for prod, and the lookback window of a SIT site not watched yet
+    sit_id = api.wait(promote(api, tid, dev["siteId"], "sit"))["result"]["targetSiteId"]
+    operator = api.member(tid, "OPERATOR")
+    assert codes(sit_id, "prod", headers=operator) == ["FORBIDDEN", "HEALTH_GATE_FAILED"]
+    viewer = api.member(tid, "VIEWER")
+    assert codes(sit_id, "prod", headers=viewer) == ["FORBIDDEN", "HEALTH_GATE_FAILED"]
+    assert codes(sit_id, "prod") == ["HEALTH_GATE_FAILED"]
+
+    # the target is busy, then in a state that cannot take a copy
+    busy = api.client.post(f"{api.sites(tid)}/{sit_id}/backup", headers=api.admin())
+    assert busy.status_code == 202, busy.text
+    blocked = refused_like_the_plan(api, tid, dev["siteId"], "sit")
+    assert [b["code"] for b in blocked] == ["OPERATION_IN_PROGRESS"]
+    assert blocked[0]["hint"] == f"GET /v1.0/operations/{busy.json()['operationId']}"
+    api.run_jobs()
+    suspend = api.client.put(f"{api.sites(tid)}/{sit_id}/status", json={"action": "suspend"}, headers=api.admin())
+    assert api.wait(suspend)["status"] == "COMPLETED"
+    assert codes(dev["siteId"], "sit") == ["SITE_005"]
+
+    # the source busy and not ACTIVE
+    suspend = api.client.put(
+        f"{api.sites(tid)}/{dev['siteId']}/status", json={"action": "suspend"}, headers=api.admin()
+    )
+    assert suspend.status_code == 202
+    assert codes(dev["siteId"], "sit") == ["OPERATION_IN_PROGRESS", "SITE_005"]
+    api.run_jobs()
+    assert codes(dev["siteId"], "sit") == ["SITE_005", "SITE_005"]
+
+
+def test_the_dry_run_checks_the_target_environment(api: SiteHarness) -> None:
+    tid = api.tenant_with_instances("dev", "sit")
+    dev = api.create_site(tid, subdomain=rid("q").replace("-", ""))
+    # the subdomain is another tenant's site in sit
+    other = api.tenant_with_instances("sit")
+    api.create_site(other, "sit", subdomain=dev["subdomain"])
+    assert [b["code"] for b in refused_like_the_plan(api, tid, dev["siteId"], "sit")] == ["SITE_003"]
+
+    fresh = api.create_site(tid)
+    for _ in range(5):  # the STANDARD tier's quota of sites in sit
+        api.create_site(tid, "sit")
+    assert [b["code"] for b in refused_like_the_plan(api, tid, fresh["siteId"], "sit")] == ["SITE_004"]
+
+    sit = next(
+        i
+        for i in api.client.get(f"/v1.0/tenants/{tid}/instances", headers=api.admin()).json()["items"]
+        if i["environment"] == "sit"
+    )
+    stop = api.client.put(
+        f"/v1.0/tenants/{tid}/instances/{sit['instanceId']}/status", json={"action": "stop"}, headers=api.admin()
+    )
+    assert api.wait(stop)["status"] == "COMPLETED"
+    blockers = refused_like_the_plan(api, tid, fresh["siteId"], "sit")
+    assert [b["code"] for b in blockers] == ["INSTANCE_NOT_ACTIVE", "SITE_004"]
+    assert "/status" in blockers[0]["hint"] and "start" in blockers[0]["hint"]
+
+
+def test_a_suspended_tenant_cannot_promote(api: SiteHarness) -> None:
+    tid = api.tenant_with_instances("dev", "sit")
+    dev = api.create_site(tid)
+    body = {"reason": "Unpaid invoices for three months"}
+    suspended = api.client.post(f"/v1.0/tenants/{tid}/lifecycle/suspend", json=body, headers=api.admin())
+    assert api.wait(suspended)["status"] == "COMPLETED"
+    codes = [b["code"] for b in refused_like_the_plan(api, tid, dev["siteId"], "sit")]
+    assert codes[0] == "TENANT_NOT_ACTIVE"

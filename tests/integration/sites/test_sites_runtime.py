@@ -75,7 +75,7 @@ def test_create_health_suspend_and_update(live: tuple[Live, str]) -> None:
     assert site["status"] == "ACTIVE" and site["healthStatus"] == "HEALTHY"
     front = get(site["url"])
     assert front.status_code == 200 and "Acme" in front.text
-    health = api.client.get(f"{api.sites(tid)}/{site['siteId']}/health", headers=api.admin()).json()
+    health = api.client.post(f"{api.sites(tid)}/{site['siteId']}/health", headers=api.admin()).json()
     assert health["healthStatus"] == "HEALTHY", health
     names = {c["name"]: c for c in health["checks"]}
     assert names["frontPage"]["httpStatus"] == 200 and names["loginPage"]["httpStatus"] == 200
@@ -85,7 +85,7 @@ def test_create_health_suspend_and_update(live: tuple[Live, str]) -> None:
         api.client.put(f"{api.sites(tid)}/{site['siteId']}/status", json={"action": "suspend"}, headers=api.admin())
     )
     assert get(site["url"]).status_code == 503
-    suspended = api.client.get(f"{api.sites(tid)}/{site['siteId']}/health", headers=api.admin()).json()
+    suspended = api.client.post(f"{api.sites(tid)}/{site['siteId']}/health", headers=api.admin()).json()
     assert suspended["healthStatus"] == "UNHEALTHY"
     api.done(
         api.client.put(f"{api.sites(tid)}/{site['siteId']}/status", json={"action": "activate"}, headers=api.admin())

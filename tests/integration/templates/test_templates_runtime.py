@@ -3,6 +3,7 @@ a template made from a site is published and previewed."""
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,8 +17,8 @@ from bbws.core.ids import new_id
 from bbws.instances.driver import InstanceSpec, SiteSpec
 from bbws.instances.runtime import driver_of
 from bbws.sites.records import instance_spec_for
-from bbws.templates import service
-from bbws.templates.builtin import seed_builtin
+from bbws.templates import records, service
+from bbws.templates.builtin import recipe_of, seed_builtin
 from bbws.templates.platform import preview_spec
 from tests.integration.templates.conftest import with_template_routes, write_site
 from tests.support.api import ApiHarness, rid
@@ -105,10 +106,53 @@ def test_builtin_templates_build_and_make_working_sites(live: Live, slug: str, t
         names = {c["name"]: c["count"] for c in rest(url, "categories")}
         assert names.get("Travel") == 2 and names.get("Cooking") == 1 and names.get("Notes") == 2
         assert option("show_on_front") == "posts" and "A weeknight bobotie" in front.text
+    looks_finished(front.text, slug, url, pages if slug == "business" else {})
     # a second use does not build again
     again = service.archive_for(container=live.container, template=record, work_dir=tmp_path / "again")
     assert again.stat().st_size == record["size"]
     driver.delete_site(live.spec(), key)
+
+
+def menu_links(html: str) -> dict[str, str]:
+    """The links of the page's navigation menus: text -> href."""
+    found: dict[str, str] = {}
+    for nav in re.findall(r"<nav\b.*?</nav>", html, re.S):
+        for href, text in re.findall(r'<a\b[^>]*href="([^"]+)"[^>]*>(.*?)</a>', nav, re.S):
+            label = re.sub(r"<[^>]+>", "", text).strip()
+            if label:
+                found.setdefault(label, href)
+    return found
+
+
+def looks_finished(html: str, slug: str, url: str, pages: dict[str, Any]) -> None:
+    """What a visitor of a new site sees: the template's own content and menu, none of WordPress's samples."""
+    assert "Sample Page" not in html and "Hello world!" not in html and "sample-page" not in html
+    menu = menu_links(html)
+    if slug == "business":
+        head = html[: html.index("Grow with confidence")]
+        assert not re.search(r"<h[1-6][^>]*>\s*Home\s*</h[1-6]>", head), "a page title above the hero"
+        assert [t for t in menu if t in pages] == ["Home", "About", "Services", "Contact"], menu
+        assert all(menu[t] == pages[t]["link"] for t in ("About", "Services", "Contact")), menu
+        about = get(pages["About"]["link"]).text
+        assert len(re.findall(r"<h1[^>]*>\s*About\s*</h1>", about)) == 1 and "About us" not in about  # one title
+    else:
+        assert {"Travel", "Cooking", "Notes", "About"} <= set(menu), menu
+        assert menu["Travel"].startswith(url) and "Three days on the Garden Route" in get(menu["Travel"]).text
+        assert get(menu["About"]).status_code == 200
+
+
+def test_a_builtin_archive_from_an_older_recipe_is_built_again(live: Live, tmp_path: Path) -> None:
+    store = live.container.store
+    record = service.find_usable(store=store, ref="business")
+    service.archive_for(container=live.container, template=record, work_dir=tmp_path / "first")
+    record = service.find_usable(store=store, ref="business")
+    version = records.get_version(store=store, template_id=record["templateId"], number=int(record["version"]))
+    assert version is not None and version["recipe"] == recipe_of("business")
+    store.put({**version, "recipe": "an-older-recipe"})  # what a platform before this recipe recorded
+    stale = service.find_usable(store=store, ref="business")
+    service.archive_for(container=live.container, template=stale, work_dir=tmp_path / "again")
+    rebuilt = service.find_usable(store=store, ref="business")
+    assert rebuilt["recipe"] == recipe_of("business") and rebuilt["builtAt"] != version["builtAt"]
 
 
 def test_a_template_made_from_a_site_is_published_and_previewed(live: Live) -> None:

@@ -165,7 +165,8 @@ def test_bad_input_is_400_and_changes_nothing(api: ApiHarness, body: dict[str, A
 @pytest.mark.parametrize("url", [
     "http://127.0.0.1/x", "http://10.0.0.1/", "http://[::1]/", "http://169.254.169.254/", "http://0.0.0.0/",
     "http://192.168.1.20:8080/hook", "http://[::ffff:127.0.0.1]/", "http://224.0.0.1/", "http://localhost/hook",
-    "http://no-such-host.invalid/hook",
+    "http://no-such-host.invalid/hook", "http://[2002:7f00:1:0:0:0:0:0]/", "http://[64:ff9b:0:0:0:0:a9fe:a9fe]/",
+    "http://[2001:0:4136:e378:8000:63bf:80ff:fffe]/", "http://[::7f00:1]/",
 ])
 def test_urls_reaching_private_or_reserved_addresses_are_refused(api: ApiHarness, url: str) -> None:
     tid = api.create_tenant()["tenantId"]

@@ -118,7 +118,7 @@ TENANT_ROLE_CASES = [
             "sites:write",
             "promote:prod",
         ],
-        [],
+        ["tenants:suspend", "tenants:commercial"],  # the platform's hold and commercial terms
     ),
     (
         "OPERATOR",
@@ -190,6 +190,8 @@ PLATFORM_CASES = [
             "tenants:create",
             "tenants:write",
             "tenants:lifecycle",
+            "tenants:suspend",
+            "tenants:commercial",
             "tenants:read",
             "audit:read",
             "sites:write",

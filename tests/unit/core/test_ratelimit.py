@@ -1,8 +1,11 @@
-"""Token buckets per token and per tenant, driven by an explicit clock."""
+"""Token buckets per token, per tenant and per address (driven by an explicit clock), and stream slots."""
 
 from __future__ import annotations
 
-from bbws.core.ratelimit import RateLimiter, TokenBucket
+import pytest
+
+from bbws.core.errors import RateLimited
+from bbws.core.ratelimit import RateLimiter, StreamSlots, TokenBucket
 
 
 def test_burst_then_refused_with_retry_after() -> None:
@@ -81,3 +84,30 @@ def test_the_tighter_decision_is_reported() -> None:
     assert d.allowed and d.limit == 3 and d.remaining == 2
     d = limiter.check("token-2", None)
     assert d.limit == 10 and d.remaining == 9
+
+
+def test_stream_slots_cap_per_token_and_tenant_and_a_release_counts_once() -> None:
+    slots = StreamSlots(per_token=2, per_tenant=3)
+    first = slots.acquire("token-1", "ten_a")
+    slots.acquire("token-1", "ten_a")
+    with pytest.raises(RateLimited) as token_cap:
+        slots.acquire("token-1", "ten_b")  # the token's cap binds across tenants
+    assert token_cap.value.code == "TOO_MANY_STREAMS" and token_cap.value.headers["Retry-After"]
+    slots.acquire("token-2", "ten_a")
+    with pytest.raises(RateLimited):
+        slots.acquire("token-3", "ten_a")  # the tenant's cap binds across tokens
+    first()
+    first()  # a second release of the same stream frees nothing more
+    slots.acquire("token-3", "ten_a")
+    with pytest.raises(RateLimited):
+        slots.acquire("token-4", "ten_a")
+
+
+def test_only_failed_authentications_spend_the_address_budget() -> None:
+    limiter = slow_limiter(auth_failure_rate=1e-9, auth_failure_burst=2)
+    limiter.charge_auth_failure("192.0.2.1")
+    limiter.charge_auth_failure("192.0.2.1")
+    with pytest.raises(RateLimited) as refused:
+        limiter.charge_auth_failure("192.0.2.1")
+    assert int(refused.value.headers["Retry-After"]) > 0
+    limiter.charge_auth_failure("192.0.2.2")  # each address has its own budget

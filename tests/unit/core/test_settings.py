@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from bbws.core.settings import DEFAULT_SECRET, Settings
+from bbws.core.settings import DEFAULT_SECRET, Settings, SettingsError
 
 GOOD_AWS = {
     "mode": "aws",
@@ -99,3 +99,24 @@ def test_unrelated_variables_are_ignored(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setenv("BBWS_NOT_A_SETTING", "1")
     monkeypatch.setenv("PORT", "1")
     assert Settings().port == 8080
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "said"),
+    [
+        ("BBWS_HEALTH_LOOKBACK_HOURS", "0", "BBWS_HEALTH_LOOKBACK_HOURS=0: must be greater than 0"),
+        ("BBWS_PORT", "eighty", "BBWS_PORT=eighty: must be a valid integer"),
+        ("BBWS_STORE", "postgres", "BBWS_STORE=postgres: must be 'sqlite' or 'dynamodb'"),
+        ("BBWS_INSTANCE_PORTS", "20000", "BBWS_INSTANCE_PORTS=20000: must be a port range of the form 20000-29999"),
+        ("BBWS_CURSOR_SECRET", "", "BBWS_CURSOR_SECRET must be set"),
+    ],
+)
+def test_load_names_the_variable_and_its_rule_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str, said: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    if name == "BBWS_CURSOR_SECRET":
+        monkeypatch.setenv("BBWS_MODE", "aws")
+    with pytest.raises(SettingsError) as refused:
+        Settings.load()
+    assert said in str(refused.value) and "\n" not in str(refused.value)

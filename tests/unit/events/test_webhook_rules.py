@@ -17,6 +17,7 @@ from bbws.events import webhooks
 from bbws.events.delivery import (
     BACKOFF_SECONDS,
     RETRY_WINDOW,
+    HttpSender,
     SendResult,
     after_attempt,
     endpoint_health,
@@ -66,6 +67,49 @@ def test_event_type_patterns() -> None:
 def test_destination_addresses(address: str, strict: str | None, relaxed: str | None) -> None:
     assert webhooks.address_refused(address, allow_private=False) == strict
     assert webhooks.address_refused(address, allow_private=True) == relaxed
+
+
+@pytest.mark.parametrize(("address", "strict", "relaxed"), [
+    # 6to4 (2002::/16) carries an IPv4 address in bits 16-47
+    ("2002:7f00:1::", "loopback (6to4 of 127.0.0.1)", None),
+    ("2002:a00:1::1", "private (6to4 of 10.0.0.1)", None),
+    ("2002:a9fe:a9fe::", "link-local (6to4 of 169.254.169.254)", "link-local (6to4 of 169.254.169.254)"),
+    ("2002::", "unspecified (6to4 of 0.0.0.0)", "unspecified (6to4 of 0.0.0.0)"),
+    ("2002:808:808::", None, None),
+    # Teredo (2001::/32): the server's address, and the client's stored inverted
+    ("2001:0:4136:e378:8000:63bf:80ff:fffe", "loopback (Teredo of 127.0.0.1)", None),
+    ("2001:0:a00:1:8000:63bf:f7f7:f7f7", "private (Teredo of 10.0.0.1)", None),
+    ("2001:0:a9fe:a9fe:8000:63bf:f7f7:f7f7", "link-local (Teredo of 169.254.169.254)",
+     "link-local (Teredo of 169.254.169.254)"),
+    ("2001:0:4136:e378:8000:63bf:f7f7:f7f7", "private", None),  # Teredo itself is not a global range
+    # NAT64: the well-known prefix carries the IPv4 address in its last 32 bits; the local-use one anywhere
+    ("64:ff9b::7f00:1", "loopback (NAT64 of 127.0.0.1)", None),
+    ("64:ff9b::a9fe:a9fe", "link-local (NAT64 of 169.254.169.254)", "link-local (NAT64 of 169.254.169.254)"),
+    ("64:ff9b::808:808", None, None),
+    ("64:ff9b:1::7f00:1", "reserved", "reserved"),
+    ("64:ff9b:1:808:8:800::", "reserved", "reserved"),
+    # IPv4-mapped and IPv4-compatible
+    ("::ffff:169.254.169.254", "link-local", "link-local"),
+    ("::ffff:8.8.8.8", None, None),
+    ("::127.0.0.2", "loopback (IPv4-compatible of 127.0.0.2)", "reserved"),
+    ("::a9fe:a9fe", "link-local (IPv4-compatible of 169.254.169.254)",
+     "link-local (IPv4-compatible of 169.254.169.254)"),
+    ("::8.8.8.8", "reserved", "reserved"),  # deprecated, never routed
+])
+def test_ipv6_forms_that_carry_an_ipv4_address_are_judged_by_it(
+    address: str, strict: str | None, relaxed: str | None
+) -> None:
+    assert webhooks.address_refused(address, allow_private=False) == strict
+    assert webhooks.address_refused(address, allow_private=True) == relaxed
+
+
+def test_a_delivery_is_refused_when_the_host_now_resolves_to_a_6to4_of_loopback() -> None:
+    def resolve(host: str, port: int) -> list[str]:
+        return ["2002:7f00:1::"]  # accepted at registration; DNS changed since
+
+    sent = HttpSender(allow_private=False, resolve=resolve)("https://hooks.example.com/x", b"{}", {})
+    assert sent.status_code is None
+    assert sent.error is not None and "2002:7f00:1:: is loopback (6to4 of 127.0.0.1)" in sent.error
 
 
 def test_every_resolved_address_must_be_allowed() -> None:

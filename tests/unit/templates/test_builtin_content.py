@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from bbws.templates.builtin import BUILTINS, BY_SLUG, pick_theme
-from bbws.templates.content import Entry, with_links
+from bbws.templates.builtin import BUILTINS, BY_SLUG, is_current, pick_theme, recipe_of
+from bbws.templates.content import FRONT_PAGE_TEMPLATE, Entry, with_links
 from bbws.templates.models import SLUG
 
 DEBIAN = ("twentytwentyone", "twentytwentythree", "twentytwentytwo")
@@ -60,3 +60,22 @@ def test_every_entry_is_balanced_block_markup_linking_only_to_entries_made_befor
 def test_links_are_filled_with_escaped_permalinks() -> None:
     filled = with_links('<a href="{link:About}">x</a>', {"About": "http://127.0.0.1:1/s/?page_id=2&x=1"})
     assert filled == '<a href="http://127.0.0.1:1/s/?page_id=2&amp;x=1">x</a>'
+
+
+def test_menus_name_entries_or_categories_of_their_own_template_and_the_front_template_is_balanced() -> None:
+    for builtin in BUILTINS:
+        titles = {e.title for e in builtin.entries}
+        categories = {c for e in builtin.entries for c in e.categories}
+        for item in builtin.menu:
+            kind, _, name = item.partition(":")
+            assert (kind == "home" and name) or (kind == "category" and name in categories) or item in titles
+    assert _balanced(FRONT_PAGE_TEMPLATE) and "wp:post-title" not in FRONT_PAGE_TEMPLATE
+
+
+def test_an_archive_built_from_another_recipe_is_not_current() -> None:
+    record = {"slug": "business", "checksum": "ab" * 32, "recipe": recipe_of("business")}
+    assert is_current(record)
+    assert not is_current({**record, "recipe": None})  # built before recipes were recorded
+    assert not is_current({**record, "recipe": recipe_of("blog")})
+    assert not is_current({**record, "checksum": None})
+    assert recipe_of("business") != recipe_of("blog") and recipe_of("nope") is None

@@ -99,10 +99,13 @@ def test_without_a_number_the_newest_published_version_is_used() -> None:
 def test_drafts_are_usable_only_by_platform_admins_naming_them() -> None:
     statuses = {1: T.PUBLISHED, 2: T.DRAFT, 3: T.ARCHIVED}
     assert usable_version(statuses, 2, ref="x@2", platform_admin=True) == 2
-    for number, admin in ((2, False), (3, False), (3, True)):
-        with pytest.raises(UnprocessableEntity) as caught:
-            usable_version(statuses, number, ref=f"x@{number}", platform_admin=admin)
-        assert caught.value.code == "TEMP_002"
+    with pytest.raises(UnprocessableEntity) as caught:  # an admin sees the archived version: told why
+        usable_version(statuses, 3, ref="x@3", platform_admin=True)
+    assert caught.value.code == "TEMP_002"
+    for number in (2, 3):  # a user cannot see it: not found, as GET /templates/x@N answers
+        with pytest.raises(NotFound) as hidden:
+            usable_version(statuses, number, ref=f"x@{number}", platform_admin=False)
+        assert hidden.value.code == "TEMP_001"
     with pytest.raises(NotFound) as missing:
         usable_version(statuses, 9, ref="x@9", platform_admin=True)
     assert missing.value.code == "TEMP_001"
@@ -114,6 +117,8 @@ def test_a_template_with_nothing_published_is_not_usable_and_not_visible_to_user
             usable_version(statuses, None, ref="x", platform_admin=True)
         assert caught.value.code == "TEMP_002"
         assert not visible(statuses, platform_admin=False) and visible(statuses, platform_admin=True)
+        with pytest.raises(NotFound):  # users are not told it exists
+            usable_version(statuses, None, ref="x", platform_admin=False)
 
 
 def test_one_status_per_template_for_listing() -> None:

@@ -57,7 +57,7 @@ const page = await fetch(site.url);
 console.log(`site ${site.subdomain} is ${site.status}; GET its url: ${page.status}`);
 console.log(`theme: ${site.declared.theme}`);
 
-const health = await json("GET", site._links.health.href);
+const health = await json("POST", site._links.health.href); // check now
 const checks = health.checks.slice(0, 3).map((c) => `${c.name} ${c.status}`).join(", ");
 console.log(`health: ${health.healthStatus} (${checks})`);
 

@@ -55,7 +55,7 @@ def main() -> None:
         print(f"site {site['subdomain']} is {site['status']}; GET its url: {page.status_code}")
         print(f"theme: {site['declared']['theme']}")
 
-        health = client.get(site["_links"]["health"]["href"]).raise_for_status().json()
+        health = client.post(site["_links"]["health"]["href"]).raise_for_status().json()  # check now
         checks = ", ".join(f"{c['name']} {c['status']}" for c in health["checks"][:3])
         print(f"health: {health['healthStatus']} ({checks})")
 

@@ -42,13 +42,17 @@ def is_work_tree(path: Path) -> bool:
 class GitRepo:
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._identity: dict[str, str] | None = None
 
     # -- plumbing
     def git(self, *args: str, when: datetime | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
-        env = {**os.environ, "GIT_TERMINAL_PROMPT": "0"}  # a push that needs a password fails instead of hanging
-        if when is not None:
-            env["GIT_AUTHOR_DATE"] = env["GIT_COMMITTER_DATE"] = when.isoformat()
+        # Every call carries the fallback identity: not only `commit` writes commits (`pull --rebase` replays
+        # them), and a fresh machine has no git identity at all. Variables the caller set still win.
         try:
+            env = {**self.fallback_identity(), **os.environ}
+            env["GIT_TERMINAL_PROMPT"] = "0"  # a push that needs a password fails instead of hanging
+            if when is not None:
+                env["GIT_AUTHOR_DATE"] = env["GIT_COMMITTER_DATE"] = when.isoformat()
             done = subprocess.run(
                 ["git", *args], cwd=self.path, env=env, capture_output=True, text=True, timeout=TIMEOUT_SECONDS
             )
@@ -61,6 +65,18 @@ class GitRepo:
             command = next((a for a in args if not a.startswith("-") and "=" not in a), "")
             raise DriverError(f"git {command} failed: {' '.join(detail[-3:])}", code="GITOPS_FAILED", retryable=True)
         return done
+
+    def fallback_identity(self) -> dict[str, str]:
+        """`GIT_AUTHOR_*`/`GIT_COMMITTER_*` for the name and email git config does not set (looked up once)."""
+        if self._identity is None:
+            self._identity = {}
+            for key, value in zip(("NAME", "EMAIL"), COMMITTER, strict=True):
+                configured = subprocess.run(
+                    ["git", "config", f"user.{key.lower()}"], cwd=self.path, capture_output=True, text=True
+                )
+                if configured.returncode != 0 or not configured.stdout.strip():
+                    self._identity |= {f"GIT_AUTHOR_{key}": value, f"GIT_COMMITTER_{key}": value}
+        return self._identity
 
     @contextmanager
     def lock(self) -> Iterator[None]:
@@ -111,10 +127,7 @@ class GitRepo:
         self.git("add", "--all", "--", *paths)
         if self.git("diff", "--cached", "--quiet", "--", *paths, check=False).returncode == 0:
             return None
-        identity: list[str] = []
-        if not self.git("config", "user.email", check=False).stdout.strip():
-            identity = ["-c", f"user.name={COMMITTER[0]}", "-c", f"user.email={COMMITTER[1]}"]
-        self.git(*identity, "commit", "--quiet", "-m", message, "--", *paths, when=when)
+        self.git("commit", "--quiet", "-m", message, "--", *paths, when=when)
         return self.head()
 
     def push(self) -> None:

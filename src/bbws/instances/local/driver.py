@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bbws.core.files import open_private, write_private
 from bbws.instances.driver import (
     DriverError,
     DriverResult,
@@ -97,8 +98,7 @@ class LocalDriver(RuntimeDriver):
     @contextlib.contextmanager
     def _port_lock(self) -> Iterator[None]:
         """Across processes sharing this root (`bbws serve` and `bbws worker`): one port choice at a time."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        with open(self.root / "ports.lock", "a") as handle:
+        with open_private(self.root / "ports.lock", "a") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
                 yield
@@ -398,6 +398,6 @@ class LocalDriver(RuntimeDriver):
                 raise DriverError(f"no site {key} in this instance", code="NOT_FOUND")
             flag = Path(info.files_path) / MAINTENANCE_FLAG
             if enabled:
-                flag.write_text("suspended\n")
+                write_private(flag, "suspended\n")
             else:
                 flag.unlink(missing_ok=True)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bbws.core.files import private_dir, write_private
 from bbws.instances.local import naming
 
 MAINTENANCE_FLAG = ".bbws-maintenance"
@@ -22,9 +22,7 @@ def _read_json(path: Path) -> dict[str, Any]:
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
-    temp = path.with_name(f".{path.name}.tmp")
-    temp.write_text(json.dumps(data, indent=2, sort_keys=True))
-    os.replace(temp, path)
+    write_private(path, json.dumps(data, indent=2, sort_keys=True))
 
 
 @dataclass(frozen=True)
@@ -66,9 +64,8 @@ class InstanceFiles:
         return self.mail / f"{naming.site_key(key)}.jsonl"
 
     def create(self) -> None:
-        for folder in (self.www, self.run, self.logs, self.mail):
-            folder.mkdir(parents=True, exist_ok=True)
-        self.root.chmod(0o700)  # wp-config files below hold database passwords
+        for folder in (self.root, self.www, self.run, self.logs, self.mail):
+            private_dir(folder)  # wp-config files below hold database passwords
         if not self.sites_file.exists():
             self.write_sites({})
 
@@ -77,7 +74,7 @@ class InstanceFiles:
         return _read_json(self.state_file)
 
     def write_state(self, state: dict[str, Any]) -> None:
-        self.root.mkdir(parents=True, exist_ok=True)
+        private_dir(self.root)
         _write_json(self.state_file, state)
 
     # -- sites.json: the registry of this instance's sites (read by the router's status page too) ------------
@@ -98,7 +95,7 @@ class InstanceFiles:
         if pid is None:
             self.pid_file.unlink(missing_ok=True)
         else:
-            self.pid_file.write_text(str(pid))
+            write_private(self.pid_file, str(pid))
 
 
 def recorded_ports(instances_dir: Path, *, besides: Path | None = None) -> set[int]:

@@ -19,6 +19,7 @@ from typing import Any
 
 import pymysql
 
+from bbws.core.files import CHILD_UMASK, open_private, private_dir, write_private
 from bbws.instances.driver import DriverError
 from bbws.instances.local import config, naming, processes
 from bbws.instances.local.versions import Toolbox
@@ -55,8 +56,8 @@ class MariaDB:
             if self._adopt():
                 return
             # `bbws serve` and `bbws worker` share the root: one of them starts the server, the other adopts it.
-            self.dir.mkdir(parents=True, exist_ok=True)
-            with open(self.dir / "start.lock", "a") as handle:
+            private_dir(self.dir)
+            with open_private(self.dir / "start.lock", "a") as handle:
                 fcntl.flock(handle, fcntl.LOCK_EX)
                 try:
                     if not self._adopt():
@@ -83,8 +84,7 @@ class MariaDB:
 
     def _start(self, state: dict[str, Any] | None) -> None:
         mariadbd = self.tools.require("mariadbd")
-        self.run.mkdir(parents=True, exist_ok=True, mode=0o700)
-        self.run.chmod(0o700)
+        private_dir(self.run)
         if not (self.data / "mysql").is_dir():
             self._install()
         port = self.wanted_port
@@ -113,8 +113,9 @@ class MariaDB:
             # crash of the machine can lose the last second. wp_install's hundreds of commits then skip an fsync each.
             "--innodb-flush-log-at-trx-commit=2",
         ]
-        with open(self.dir / "mariadbd.out", "ab") as out:
-            child = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=out, start_new_session=True)
+        with open_private(self.dir / "mariadbd.out", "ab") as out:
+            child = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=out, start_new_session=True,
+                                     umask=CHILD_UMASK, env=_private_env())
         self._child, self.port = child, port
         self._write_state({"pid": child.pid, "port": port, "datadir": str(self.data)})
         try:
@@ -129,7 +130,7 @@ class MariaDB:
         install = self.tools.require("mariadb-install-db")
         staging = self.dir / "data.new"
         shutil.rmtree(staging, ignore_errors=True)
-        self.data.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(self.data.parent)
         done = subprocess.run(
             [
                 install,
@@ -145,6 +146,8 @@ class MariaDB:
             timeout=120,
             check=False,
             stdin=subprocess.DEVNULL,
+            umask=CHILD_UMASK,
+            env=_private_env(),
         )
         if done.returncode != 0:
             shutil.rmtree(staging, ignore_errors=True)
@@ -192,8 +195,7 @@ class MariaDB:
         pending.rename(self.client_cnf)
 
     def _write_cnf(self, path: Path, secret: str) -> None:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as out:
+        with open_private(path, "w") as out:
             out.write(f"[client]\nuser=root\npassword={secret}\nsocket={self.socket}\n")
 
     @staticmethod
@@ -247,10 +249,7 @@ class MariaDB:
         return state if isinstance(state.get("pid"), int) and isinstance(state.get("port"), int) else None
 
     def _write_state(self, state: dict[str, Any]) -> None:
-        self.dir.mkdir(parents=True, exist_ok=True)
-        temp = self.state_file.with_suffix(".tmp")
-        temp.write_text(json.dumps(state))
-        temp.replace(self.state_file)
+        write_private(self.state_file, json.dumps(state))
 
     # -- clients -----------------------------------------------------------------------------------------------
     def _connect_as(self, secret: str, *, timeout: int, database: str | None = None) -> pymysql.Connection:
@@ -312,7 +311,7 @@ class MariaDB:
 
     def dump(self, database: str, out: Path) -> None:
         argv = self._dump_argv(database)
-        with open(out, "wb") as sink:
+        with open_private(out) as sink:  # a dump holds password hashes and every post
             done = subprocess.run(
                 argv, stdout=sink, stderr=subprocess.PIPE, timeout=600, check=False, stdin=subprocess.DEVNULL
             )
@@ -347,6 +346,11 @@ class MariaDB:
         if dump.wait(timeout=600) != 0 or load.returncode != 0:
             said = (dump_error or load.stderr).decode(errors="replace")[-300:]
             raise DriverError(f"copying database {source} to {target} failed: {said}")
+
+
+def _private_env() -> dict[str, str]:
+    """mariadbd sets its own umask from these (default 0660 files): owner-only, like the rest of the data dir."""
+    return {**os.environ, "UMASK": "0600", "UMASK_DIR": "0700"}
 
 
 def _user() -> str:

@@ -69,7 +69,8 @@ def _members(archive: zipfile.ZipFile) -> tuple[str, list[tuple[zipfile.ZipInfo,
 
 
 def _extract(archive: zipfile.ZipFile, members: list[tuple[zipfile.ZipInfo, PurePosixPath]], target: Path) -> None:
-    """Write each member below `target` ourselves (no permissions, owners or links taken from the zip)."""
+    """Write each member below `target` ourselves (no permissions, owners, links or dates taken from the zip: a
+    file's mtime is when it was written, which is what tells opcache the code changed)."""
     target.mkdir()
     written = 0
     for info, relative in members:

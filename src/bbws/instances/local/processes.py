@@ -14,6 +14,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bbws.core.files import CHILD_UMASK, open_private
+
 _children: dict[int, subprocess.Popen[bytes]] = {}  # started by this process: reaped so they leave no zombies
 _children_lock = threading.Lock()
 
@@ -88,9 +90,9 @@ def reap() -> None:
 
 def spawn(argv: Sequence[str], *, env: Mapping[str, str], log: Path, cwd: Path | None = None) -> int:
     """Start `argv` as the leader of a new session (so one killpg stops it and every worker it forks)."""
-    with open(log, "ab") as out:
+    with open_private(log, "ab") as out:
         child = subprocess.Popen(list(argv), stdin=subprocess.DEVNULL, stdout=out, stderr=out, env=dict(env),
-                                 cwd=cwd, start_new_session=True)
+                                 cwd=cwd, start_new_session=True, umask=CHILD_UMASK)
     with _children_lock:
         _children[child.pid] = child
     return child.pid
@@ -140,8 +142,15 @@ def wait_port_free(port: int, *, timeout: float) -> bool:
 # Each site's core is its own set of paths (hard links), so opcache compiles WordPress once per site: the defaults
 # (128 MB, 10,000 files) fill up after a handful of sites, and from then on pages run uncached, ten times slower.
 # The shared memory is reserved, not used, until scripts are compiled.
+# A code change made through the platform (a plugin or theme update, a restore) is served on the next request:
+# every request compares each script's mtime with the cached one (`revalidate_freq=0`; the default checks every 2 s,
+# which served the old version right after an update). Seconds are enough because a script is cached only once it
+# is `file_update_protection` seconds old: a file written later has a later mtime (unpacking never keeps a zip's
+# dates). The workers of one `php -S` fork after opcache starts, so they share one cache.
 OPCACHE = ["-d", "opcache.enable_cli=1", "-d", "opcache.memory_consumption=512", "-d",
-           "opcache.max_accelerated_files=100000", "-d", "opcache.interned_strings_buffer=32"]
+           "opcache.max_accelerated_files=100000", "-d", "opcache.interned_strings_buffer=32",
+           "-d", "opcache.validate_timestamps=1", "-d", "opcache.revalidate_freq=0",
+           "-d", "opcache.file_update_protection=2"]
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bbws.core.files import open_private, private_dir
 from bbws.instances.driver import DriverError, SiteInfo, SiteSpec
 from bbws.instances.local import config, naming, wordpress
 from bbws.instances.local.layout import InstanceFiles
@@ -38,6 +39,9 @@ ADMIN_COMMANDS = frozenset(
         "inventory",
         "get-options",
         "set-options",
+        "remove-sample-content",
+        "save-template",
+        "set-menu",
     }
 )
 ARCHIVE_FORMAT = 1
@@ -185,7 +189,7 @@ class Sites:
     def export(self, place: Place, key: str, archive: Path) -> Path:
         entry = self._ready(place, key)
         site_dir = place.files.site_dir(entry["path"])
-        archive.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(archive.parent)
         partial = archive.with_name(archive.name + ".partial")
         with tempfile.TemporaryDirectory(dir=place.files.run) as work:
             dump = Path(work) / "database.sql"
@@ -201,7 +205,7 @@ class Sites:
                 "exportedAt": int(time.time()),
             }
             (Path(work) / "manifest.json").write_text(json.dumps(manifest, indent=2))
-            with tarfile.open(partial, "w:gz", compresslevel=1) as tar:
+            with open_private(partial) as sink, tarfile.open(fileobj=sink, mode="w:gz", compresslevel=1) as tar:
                 tar.add(Path(work) / "manifest.json", arcname="manifest.json")
                 tar.add(dump, arcname="database.sql")
                 tar.add(site_dir / "wp-content", arcname="wp-content")

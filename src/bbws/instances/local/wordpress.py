@@ -11,6 +11,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from bbws.core.files import CHILD_UMASK, make_private, private_dir, write_private
 from bbws.instances.driver import DriverError
 from bbws.instances.local import config, naming
 from bbws.instances.local.versions import wordpress_version_of
@@ -53,11 +54,12 @@ class CoreTemplates:
                 )
             staging = self.dir / f".{version}.building"
             shutil.rmtree(staging, ignore_errors=True)
-            self.dir.mkdir(parents=True, exist_ok=True)
+            private_dir(self.dir)
             # Debian's wordpress symlinks into /usr/share/javascript and /etc: PHP resolves __DIR__ through
             # symlinks, so every file must be a real one here.
             shutil.copytree(self.source, staging, symlinks=False, ignore=_template_ignore,
                             ignore_dangling_symlinks=True)
+            make_private(staging)  # the sites' core files are hard links to these
             shutil.rmtree(target, ignore_errors=True)
             staging.rename(target)
             return target
@@ -74,14 +76,14 @@ def _link_or_copy(source: str, target: str) -> None:
 
 def link_core(core: Path, site: Path) -> None:
     """Hard-link every core file into `site` (like `cp -al`), leaving its wp-content and wp-config alone."""
-    site.mkdir(parents=True, exist_ok=True)
+    private_dir(site)
     for folder, dirs, files in os.walk(core):
         relative = os.path.relpath(folder, core)
         if relative == ".":
             dirs[:] = [d for d in dirs if d not in KEEP]
             files = [f for f in files if f not in KEEP]
         out = site if relative == "." else site / relative
-        out.mkdir(exist_ok=True)
+        out.mkdir(mode=0o700, exist_ok=True)
         for name in files:
             _link_or_copy(os.path.join(folder, name), str(out / name))
 
@@ -95,6 +97,7 @@ def new_site_files(core: Path, site: Path, *, wp_content: Path | None = None) ->
         shutil.copytree(core / "wp-content", site / "wp-content", symlinks=False)
     else:
         shutil.move(str(wp_content), str(site / "wp-content"))
+    make_private(site / "wp-content")  # the tenant's content, whoever unpacked it
     install_mu_plugin(site)
 
 
@@ -113,17 +116,14 @@ def relink_core(core: Path, site: Path) -> None:
 
 def install_mu_plugin(site: Path) -> None:
     target = site / MU_PLUGIN
-    target.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(target.parent)
     shutil.copyfile(PHP_DIR / "mu-plugin.php", target)
+    make_private(target)
 
 
 def write_config(site: Path, settings: config.SiteConfig) -> None:
     """wp-config.php, readable by its owner only (it holds the database password and the salts)."""
-    temp = site / ".wp-config.php.tmp"
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as out:
-        out.write(config.render(settings))
-    temp.replace(site / "wp-config.php")
+    write_private(site / "wp-config.php", config.render(settings))
 
 
 def read_config_value(site: Path, name: str) -> str | None:
@@ -148,7 +148,7 @@ def run_script(php: str, script: str, payload: dict[str, Any], *, timeout: float
     env = {"PATH": os.environ.get("PATH", os.defpath), "LANG": "C.UTF-8"}
     try:
         done = subprocess.run(argv, input=json.dumps(payload).encode(), capture_output=True, timeout=timeout,
-                              env=env, cwd=payload.get("dir"), check=False)
+                              env=env, cwd=payload.get("dir"), check=False, umask=CHILD_UMASK)
     except subprocess.TimeoutExpired as exc:
         raise DriverError(f"{script} did not finish within {timeout:.0f} s", retryable=True) from exc
     try:

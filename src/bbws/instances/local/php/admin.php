@@ -190,6 +190,22 @@ function bbws_reset_admin(array $args): string
     return $login;
 }
 
+/** Where a menu item leads: the front page, a category's archive, or the URL given. */
+function bbws_menu_url(array $item): string
+{
+    if (!empty($item['home'])) {
+        return home_url('/');
+    }
+    if (isset($item['category'])) {
+        $id = get_cat_ID((string) $item['category']);
+        if (!$id) {
+            bbws_fail('no category ' . $item['category'], 'NOT_FOUND');
+        }
+        return get_category_link($id);
+    }
+    return bbws_arg($item, 'url');
+}
+
 switch ((string) ($input['command'] ?? '')) {
     case 'plugins':
         bbws_answer(array_map('bbws_plugin', array_keys(get_plugins())));
@@ -267,6 +283,71 @@ switch ((string) ($input['command'] ?? '')) {
                               'post_type' => (string) ($args['type'] ?? 'post'), 'post_category' => $categories], true);
         bbws_check($id);
         bbws_answer(['id' => $id, 'link' => get_permalink($id), 'categories' => $categories]);
+    case 'remove-sample-content':
+        // What a fresh install puts in every site ("Hello world!", "Sample Page", the privacy policy draft):
+        // a site made from a template shows the template's content only.
+        $removed = [];
+        foreach ([['hello-world', 'post'], ['sample-page', 'page']] as [$name, $type]) {
+            $post = get_page_by_path($name, OBJECT, $type);
+            if ($post) {
+                wp_delete_post($post->ID, true);  // its comments go with it
+                $removed[] = $name;
+            }
+        }
+        $privacy = (int) get_option('wp_page_for_privacy_policy');
+        if ($privacy && get_post_status($privacy) === 'draft') {
+            wp_delete_post($privacy, true);
+            update_option('wp_page_for_privacy_policy', 0);
+            $removed[] = 'privacy-policy';
+        }
+        bbws_answer(['removed' => $removed]);
+    case 'save-template':
+        // A block template of the active theme kept in the site: it wins over the theme's file of that slug.
+        if (!wp_is_block_theme()) {
+            bbws_answer(['saved' => false, 'theme' => get_stylesheet()]);
+        }
+        // template parts name their theme, as WordPress adds to a theme's own files (without it they render empty)
+        $content = preg_replace('/<!-- wp:template-part \{(?![^}]*"theme")/',
+            '<!-- wp:template-part {"theme":' . wp_json_encode(get_stylesheet()) . ',', (string) ($args['content'] ?? ''));
+        $id = wp_insert_post(['post_type' => 'wp_template', 'post_name' => bbws_arg($args, 'slug'),
+                              'post_title' => (string) ($args['title'] ?? $args['slug']),
+                              'post_content' => wp_slash($content),
+                              'post_status' => 'publish'], true);
+        bbws_check($id);
+        bbws_check(wp_set_post_terms($id, [get_stylesheet()], 'wp_theme'));
+        bbws_answer(['saved' => true, 'id' => $id, 'theme' => get_stylesheet()]);
+    case 'set-menu':
+        // The site's main menu: block themes show the newest Navigation in their header, classic themes the
+        // menu in their primary location.
+        $items = is_array($args['items'] ?? null) ? $args['items'] : [];
+        $name = bbws_arg($args, 'name');
+        if (wp_is_block_theme()) {
+            $links = '';
+            foreach ($items as $item) {
+                $attrs = ['label' => (string) $item['title'], 'url' => bbws_menu_url($item), 'kind' => 'custom',
+                          'isTopLevelLink' => true];
+                // unescaped slashes: a copy of the site rewrites its URLs by plain search and replace
+                $links .= '<!-- wp:navigation-link ' . wp_json_encode($attrs, JSON_UNESCAPED_SLASHES) . ' /-->';
+            }
+            $id = wp_insert_post(['post_type' => 'wp_navigation', 'post_title' => $name,
+                                  'post_content' => wp_slash($links), 'post_status' => 'publish'], true);
+            bbws_check($id);
+            bbws_answer(['navigation' => $id, 'location' => null]);
+        }
+        $menu = wp_create_nav_menu($name);
+        bbws_check($menu);
+        foreach (array_values($items) as $position => $item) {
+            bbws_check(wp_update_nav_menu_item($menu, 0, [
+                'menu-item-title' => (string) $item['title'], 'menu-item-url' => bbws_menu_url($item),
+                'menu-item-type' => 'custom', 'menu-item-status' => 'publish', 'menu-item-position' => $position + 1,
+            ]));
+        }
+        $locations = array_keys(get_registered_nav_menus());
+        $location = in_array('primary', $locations, true) ? 'primary' : ($locations[0] ?? null);
+        if ($location !== null) {
+            set_theme_mod('nav_menu_locations', [$location => $menu] + (array) get_theme_mod('nav_menu_locations', []));
+        }
+        bbws_answer(['menu' => $menu, 'location' => $location]);
     case 'rotate-credentials':
         bbws_answer(['users' => bbws_rotate_credentials()]);
     case 'reset-admin':
