@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
+from bbws.core.authorizer import Authorizer
 from bbws.core.container import Container
 from bbws.core.deps import ActorDep, Authz, Ctr, Pages
 from bbws.core.links import href
@@ -19,7 +20,7 @@ from bbws.jobs.schemas import OperationPublic
 from bbws.store.port import Page
 from bbws.tenants import keys, service
 from bbws.tenants.lifecycle import request_lifecycle
-from bbws.tenants.models import LifecycleAction, TenantStatus, Tier
+from bbws.tenants.models import PERMISSIONS, LifecycleAction, TenantStatus, Tier, permissions_for
 from bbws.tenants.schemas import TENANT_ID_PATTERN, AuditRecord, ReasonBody, TenantCreate, TenantPublic, TenantUpdate
 from bbws.tenants.views import audit_public, tenant_public
 
@@ -27,21 +28,22 @@ router = api_router("Tenants")
 
 TenantId = Annotated[str, Path(pattern=TENANT_ID_PATTERN, description="Tenant id (`ten_...`).")]
 TenantPage = page_of(TenantPublic)
-# Who may run each lifecycle action (the table in docs/api/authentication.md). SUSPENDED is the platform's hold
-# (unpaid, abuse): only platform roles put it on or lift it; park/unpark is the tenant's own pause.
-LIFECYCLE_PERMISSIONS: dict[LifecycleAction, str] = {
-    LifecycleAction.SUSPEND: "tenants:suspend",
-    LifecycleAction.RESUME: "tenants:suspend",
-    LifecycleAction.PARK: "tenants:lifecycle",
-    LifecycleAction.UNPARK: "tenants:lifecycle",
-    LifecycleAction.RETRY: "tenants:lifecycle",
-    LifecycleAction.DELETE: "tenants:delete",
-}
 AuditPage = page_of(AuditRecord)
 
 
-def _tenant_response(item: dict[str, Any], status_code: int = 200, **headers: str) -> JSONResponse:
-    return JSONResponse(tenant_public(item), status_code=status_code, headers={"ETag": etag(item), **headers})
+def _tenant_view(authz: Authorizer) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """The tenant as this caller sees it: lifecycle links only for the actions its roles allow."""
+
+    def view(item: dict[str, Any]) -> dict[str, Any]:
+        return tenant_public(item, may=lambda permission: authz.allowed(permission, tenant_id=item["tenantId"]))
+
+    return view
+
+
+def _tenant_response(
+    item: dict[str, Any], authz: Authorizer, status_code: int = 200, **headers: str
+) -> JSONResponse:
+    return JSONResponse(_tenant_view(authz)(item), status_code=status_code, headers={"ETag": etag(item), **headers})
 
 
 def _operation_response(operation: dict[str, Any], ctr: Container) -> JSONResponse:
@@ -60,7 +62,7 @@ def create_tenant(body: TenantCreate, ctr: Ctr, authz: Authz, actor: ActorDep) -
     authz.require("tenants:create")
     authz.require_fields(body)
     item = service.create_tenant(store=ctr.store, clock=ctr.clock, actor=actor, data=body)
-    return _tenant_response(item, 201, Location=href("tenants", item["tenantId"]))
+    return _tenant_response(item, authz, 201, Location=href("tenants", item["tenantId"]))
 
 
 @router.get("/tenants", response_model=TenantPage, summary="List tenants")
@@ -100,7 +102,7 @@ def list_tenants(
         path=request.url.path,
         filters=scope_filters,
         page_size=pages.page_size,
-        render=tenant_public,
+        render=_tenant_view(authz),
         items=rows,
     )
 
@@ -114,7 +116,7 @@ def list_tenants(
 def get_tenant(tenantId: TenantId, request: Request, ctr: Ctr, authz: Authz) -> Response:
     authz.require("tenants:read", tenant_id=tenantId)
     item = service.get_tenant(store=ctr.store, tenant_id=tenantId)
-    return not_modified(request, item) or _tenant_response(item)
+    return not_modified(request, item) or _tenant_response(item, authz)
 
 
 @router.put(
@@ -137,7 +139,7 @@ def update_tenant(
     item = service.get_tenant(store=ctr.store, tenant_id=tenantId)
     check_if_match(request, item)
     updated = service.update_tenant(store=ctr.store, clock=ctr.clock, actor=actor, tenant=item, data=body)
-    return _tenant_response(updated)
+    return _tenant_response(updated, authz)
 
 
 @router.delete(
@@ -154,10 +156,10 @@ def update_tenant(
 def delete_tenant(tenantId: TenantId, request: Request, ctr: Ctr, authz: Authz, actor: ActorDep) -> JSONResponse:
     """Move the tenant to DEPROVISIONED. Its data is kept for the retention period. A SUSPENDED tenant is held
     by the platform: only a platform ADMIN may deprovision it."""
-    authz.require(LIFECYCLE_PERMISSIONS[LifecycleAction.DELETE], tenant_id=tenantId)
+    authz.require(PERMISSIONS[LifecycleAction.DELETE], tenant_id=tenantId)
     item = service.get_tenant(store=ctr.store, tenant_id=tenantId)
-    if item["status"] == TenantStatus.SUSPENDED:
-        authz.require(LIFECYCLE_PERMISSIONS[LifecycleAction.RESUME], tenant_id=tenantId)
+    for permission in permissions_for(LifecycleAction.DELETE, TenantStatus(item["status"])):
+        authz.require(permission, tenant_id=tenantId)
     check_if_match(request, item)
     operation = request_lifecycle(
         store=ctr.store, clock=ctr.clock, actor=actor, tenant=item, action=LifecycleAction.DELETE
@@ -168,7 +170,7 @@ def delete_tenant(tenantId: TenantId, request: Request, ctr: Ctr, authz: Authz, 
 def _lifecycle(
     action: LifecycleAction, tenant_id: str, ctr: Ctr, authz: Authz, actor: ActorDep, reason: str | None = None
 ) -> JSONResponse:
-    authz.require(LIFECYCLE_PERMISSIONS[action], tenant_id=tenant_id)
+    authz.require(PERMISSIONS[action], tenant_id=tenant_id)
     item = service.get_tenant(store=ctr.store, tenant_id=tenant_id)
     operation = request_lifecycle(
         store=ctr.store, clock=ctr.clock, actor=actor, tenant=item, action=action, reason=reason

@@ -76,6 +76,26 @@ def target_of(action: LifecycleAction, current: TenantStatus) -> TenantStatus:
     return target
 
 
+# Who may run each action (the table in docs/api/authentication.md). SUSPENDED is the platform's hold (unpaid,
+# abuse): only platform roles put it on or lift it; park/unpark is the tenant's own pause.
+PERMISSIONS: dict[LifecycleAction, str] = {
+    LifecycleAction.SUSPEND: "tenants:suspend",
+    LifecycleAction.RESUME: "tenants:suspend",
+    LifecycleAction.PARK: "tenants:lifecycle",
+    LifecycleAction.UNPARK: "tenants:lifecycle",
+    LifecycleAction.RETRY: "tenants:lifecycle",
+    LifecycleAction.DELETE: "tenants:delete",
+}
+
+
+def permissions_for(action: LifecycleAction, current: TenantStatus) -> tuple[str, ...]:
+    """What `action` needs in status `current`: deprovisioning a SUSPENDED tenant also needs the permission that
+    lifts the platform's hold, so a tenant cannot leave that hold by deleting itself."""
+    if action is LifecycleAction.DELETE and current is S.SUSPENDED:
+        return PERMISSIONS[action], PERMISSIONS[LifecycleAction.RESUME]
+    return (PERMISSIONS[action],)
+
+
 def allowed_actions(current: TenantStatus) -> list[LifecycleAction]:
     """The lifecycle actions the tenant's current status allows (these become `_links`)."""
     found = [a for a, (source, _) in ACTIONS.items() if source is current]

@@ -95,3 +95,25 @@ def test_a_tenant_admin_cannot_change_its_tier(api: ApiHarness) -> None:
     raised = api.client.put(f"/v1.0/tenants/{tid}", json={"tier": "ENTERPRISE"}, headers=api.platform("OPERATOR"))
     assert raised.status_code == 200, raised.text
     assert raised.json()["tier"] == "ENTERPRISE"
+
+
+def lifecycle_links(api: ApiHarness, tid: str, headers: dict[str, str]) -> set[str]:
+    """The lifecycle actions a caller is offered in the tenant's `_links` (from a read and from the list)."""
+    names = {"suspend", "resume", "park", "unpark", "retry", "delete"}
+    one = api.client.get(f"/v1.0/tenants/{tid}", headers=headers).json()["_links"]
+    listed = [t for t in api.client.get("/v1.0/tenants", headers=headers).json()["items"] if t["tenantId"] == tid]
+    assert [t["_links"] for t in listed] in ([], [one]), "the list offers what the read offers"
+    return names & set(one)
+
+
+def test_links_offer_only_the_lifecycle_actions_the_caller_may_run(api: ApiHarness) -> None:
+    tid = active_tenant(api)
+    owner, operator = api.member(tid, "ADMIN"), api.platform("OPERATOR")
+    assert lifecycle_links(api, tid, api.admin()) == {"suspend", "park", "delete"}
+    assert lifecycle_links(api, tid, operator) == {"suspend", "park"}
+    assert lifecycle_links(api, tid, owner) == {"park", "delete"}
+    assert lifecycle_links(api, tid, api.member(tid, "VIEWER")) == set()
+
+    api.wait(api.client.post(f"/v1.0/tenants/{tid}/lifecycle/suspend", json=REASON, headers=api.admin()))
+    assert lifecycle_links(api, tid, api.admin()) == {"resume", "delete"}
+    assert lifecycle_links(api, tid, owner) == set(), "the platform's hold: neither resume nor deprovision"
