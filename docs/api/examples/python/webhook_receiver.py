@@ -13,11 +13,19 @@ PORT = int(sys.argv[1]) if len(sys.argv) > 1 else 8000
 # Deliveries come at least once: remember the ids handled (a real receiver keeps them in its database).
 seen: set[str] = set()
 seen_lock = threading.Lock()
+# Deliveries are handled in parallel threads: one line at a time, or two lines can run into one.
+say_lock = threading.Lock()
+
+
+def say(line: str) -> None:
+    with say_lock:
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
 
 
 def handle(event: dict) -> None:
     """The receiver's own work; keep it short (or queue it), BBWS waits 10 s for the answer."""
-    print(f"verified {event['id']} {event['type']} {event['subject']}", flush=True)
+    say(f"verified {event['id']} {event['type']} {event['subject']}")
 
 
 class Receiver(BaseHTTPRequestHandler):
@@ -26,14 +34,14 @@ class Receiver(BaseHTTPRequestHandler):
         try:
             event = verify_webhook(SECRET, dict(self.headers), body)
         except WebhookVerificationError as exc:
-            print(f"rejected: {exc}", flush=True)
+            say(f"rejected: {exc}")
             self.answer(401)
             return
         with seen_lock:
             repeated = event["id"] in seen
             seen.add(event["id"])
         if repeated:
-            print(f"repeated {event['id']} {event['type']}", flush=True)
+            say(f"repeated {event['id']} {event['type']}")
         else:
             handle(event)
         self.answer(204)
