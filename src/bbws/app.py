@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
 
 from bbws.core import http, logs
@@ -24,6 +25,7 @@ from bbws.core.ratelimit import RateLimiter, StreamSlots
 from bbws.core.settings import DEFAULT_SECRET, Settings
 from bbws.events.delivery import deliver_due, fan_out_publisher
 from bbws.jobs.runtime import WorkerThread, build_queue, build_worker
+from bbws.readiness import READY, readiness
 from bbws.store.port import ItemStore
 from bbws.tenants.roles import assignment_loader
 
@@ -143,10 +145,12 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
         """With `run_worker`, a worker thread runs beside the API for as long as the server does."""
         thread = None
         if container.settings.run_worker:  # the process running jobs owns the runtime's processes
-            start_runtime(container)
             thread = WorkerThread(build_worker(container))
             container.wake = thread.worker.wakeup.set
+            # The worker first: it takes back the jobs a crash interrupted without waiting for every instance
+            # to be restarted (driver calls on one instance are serialized by the driver's own locks).
             thread.start()
+            start_runtime(container)
         yield
         if thread is not None:
             thread.stop()
@@ -190,7 +194,16 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
+        """Liveness: the process is up and answers HTTP (nothing else is checked)."""
         return {"status": "ok"}
+
+    @app.get("/readyz", include_in_schema=False)
+    def readyz() -> JSONResponse:
+        """Readiness: 200 when the store, a worker and (local runtime) MariaDB and the web runtime are up,
+        else 503 with the failing parts named. No auth and no tenant data, like /healthz."""
+        answer = readiness(container)
+        return JSONResponse(answer, status_code=200 if answer["status"] == READY else 503,
+                            headers={"Cache-Control": "no-store"})
 
     return app
 

@@ -9,6 +9,7 @@ handler, written on its own).
 from __future__ import annotations
 
 import contextlib
+import os
 import random
 import time
 from typing import Any
@@ -54,3 +55,20 @@ def apply_effect(job: Job, ctx: JobContext) -> dict[str, Any]:
             changes.commit(store)
     _pause()
     return {"message": "Effect applied.", "messageId": job.message_id}
+
+
+SLOW_JOB = "ReliabilitySlow"
+
+
+@registry.register(SLOW_JOB)
+def run_slowly(job: Job, ctx: JobContext) -> dict[str, Any]:
+    """A long job: its first attempt runs for `payload.seconds` (long enough to be killed in), later attempts
+    finish at once. Each attempt records when it started and in which process."""
+    store = ctx.container.store
+    pk, _ = effect_key(job)
+    earlier = store.query(pk, sk_prefix=f"ATTEMPT#{job.message_id}#", limit=10).items
+    store.put({"pk": pk, "sk": f"ATTEMPT#{job.message_id}#{new_id('att')}", "type": "attempt",
+               "at": time.time(), "pid": os.getpid()})
+    if not earlier:
+        time.sleep(float(job.payload.get("seconds", 60)))
+    return {"message": "Ran.", "attempts": len(earlier) + 1}

@@ -80,13 +80,15 @@ def worker_env(data_dir: Path) -> dict[str, str]:
 
 
 @contextmanager
-def worker_process(data_dir: Path, log: Path) -> Iterator[subprocess.Popen[str]]:
+def worker_process(
+    data_dir: Path, log: Path, extra_env: dict[str, str] | None = None
+) -> Iterator[subprocess.Popen[str]]:
     """A worker subprocess, built and about to run when the block starts; killed (by its pid) at the end."""
     with log.open("a") as errors:
         process = subprocess.Popen(
             [sys.executable, "-m", "tests.reliability.worker_main", str(data_dir)],
             cwd=ROOT,
-            env=worker_env(data_dir),
+            env={**worker_env(data_dir), **(extra_env or {})},
             stdout=subprocess.PIPE,
             stderr=errors,
             text=True,

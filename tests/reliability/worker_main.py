@@ -1,8 +1,9 @@
 """A worker process built as `bbws worker` builds it, with short timeouts for the kill tests.
 
 `python -m tests.reliability.worker_main DATA_DIR` prints `ready` once the worker is built, then runs it. A job's
-visibility timeout and a webhook delivery's lease are 1 s and 2 s (instead of minutes) and retries have no
-backoff, so the work a killed worker held comes back within the test's time.
+lease and a webhook delivery's lease are 1 s and 2 s (instead of 30 s and minutes; `BBWS_JOB_LEASE_SECONDS`
+and `BBWS_JOB_HEARTBEAT_SECONDS` in the environment win) and retries have no backoff, so the work a killed
+worker held comes back within the test's time.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 from bbws.events import delivery
 from bbws.jobs import worker as worker_module
 
-VISIBILITY_TIMEOUT = 1.0
+JOB_LEASE = {"BBWS_JOB_LEASE_SECONDS": "1", "BBWS_JOB_HEARTBEAT_SECONDS": "0.25"}
 DELIVERY_LEASE = timedelta(seconds=2)
 
 
@@ -50,7 +51,8 @@ def main(data_dir: Path) -> None:
         crash_after(
             os.environ["BBWS_TEST_CRASH"], int(os.environ.get("BBWS_TEST_CRASH_TIMES", "1")), data_dir / "crashes"
         )
-    worker_module.VISIBILITY_TIMEOUT = VISIBILITY_TIMEOUT
+    for name, value in JOB_LEASE.items():
+        os.environ.setdefault(name, value)
     worker_module.backoff_seconds = _no_backoff
     delivery.LEASE = DELIVERY_LEASE
     from bbws.app import build_container

@@ -37,6 +37,11 @@ class Settings(BaseSettings):
     sqs_queue_url: str | None = None
     sqs_dlq_url: str | None = None
     run_worker: bool = True
+    # A claimed job is the worker's for `job_lease_seconds`; a live worker renews the lease (and its heartbeat
+    # record) every `job_heartbeat_seconds`, so a dead worker's jobs come back within a lease, or at once when
+    # a worker sees the holder's process gone. See docs/api/operations-and-dlq.md.
+    job_lease_seconds: float = Field(default=30.0, ge=1)
+    job_heartbeat_seconds: float = Field(default=5.0, gt=0)
     # EventBridge bus the relay publishes domain events to (none locally; `bbws-events-{environment}` on AWS).
     event_bus: str | None = None
 
@@ -90,6 +95,12 @@ class Settings(BaseSettings):
     plugin_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)  # largest plugin or theme zip accepted
     # Plugin and theme slugs refused platform-wide (PLUG_002), besides those blocklisted in the catalog.
     plugin_blocklist: str = ""
+
+    @model_validator(mode="after")
+    def _heartbeat_within_lease(self) -> Settings:
+        if self.job_heartbeat_seconds >= self.job_lease_seconds:
+            raise ValueError("BBWS_JOB_HEARTBEAT_SECONDS must be shorter than BBWS_JOB_LEASE_SECONDS")
+        return self
 
     @model_validator(mode="after")
     def _refuse_default_secrets_outside_local(self) -> Settings:

@@ -86,9 +86,27 @@ class JobQueue(ABC):
         """Enqueue jobs."""
 
     @abstractmethod
-    def receive(self, *, max_messages: int = 1, visibility_timeout: float = 60.0) -> list[Delivery]:
+    def receive(
+        self, *, max_messages: int = 1, visibility_timeout: float = 60.0, holder: str | None = None
+    ) -> list[Delivery]:
         """Take up to `max_messages` visible jobs; each stays invisible to others for the timeout. A job
-        received `max_receives` times without an ack moves to the DLQ instead of being delivered again."""
+        received `max_receives` times without an ack moves to the DLQ instead of being delivered again.
+        `holder` names the worker taking them, where the adapter can record it (see `reclaim`)."""
+
+    @abstractmethod
+    def extend(self, deliveries: Sequence[Delivery], seconds: float) -> None:
+        """Renew the lease of jobs still in hand: each stays invisible for `seconds` from now. A delivery
+        already settled (acked, retried, taken back) is left as it is."""
+
+    def holders(self) -> set[str]:
+        """The workers holding jobs now, where the adapter records them (SQS cannot: empty)."""
+        return set()
+
+    def reclaim(self, holders: Sequence[str]) -> int:
+        """Make the jobs these (dead) workers hold visible at once; returns how many. Their receipts stop
+        working, so a holder judged dead that is still running cannot settle them. Adapters that cannot
+        tell who holds a job leave it to its lease running out."""
+        return 0
 
     @abstractmethod
     def ack(self, delivery: Delivery) -> None:

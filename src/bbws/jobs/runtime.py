@@ -68,4 +68,4 @@ class WorkerThread:
         self.worker.stop()
         self._thread.join(timeout)
         if self._thread.is_alive():
-            log.warning("worker still busy at shutdown; its job returns to the queue after its visibility timeout")
+            log.warning("worker still busy at shutdown; its job returns to the queue when the next worker starts")

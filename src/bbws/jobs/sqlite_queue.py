@@ -24,7 +24,8 @@ CREATE TABLE IF NOT EXISTS jobs (
   receives INTEGER NOT NULL DEFAULT 0,
   receipt TEXT,
   last_error TEXT,
-  dead_at REAL
+  dead_at REAL,
+  holder TEXT
 );
 CREATE INDEX IF NOT EXISTS jobs_ready ON jobs (queue, visible_at) WHERE dead_at IS NULL;
 DROP INDEX IF EXISTS jobs_spent;
@@ -39,6 +40,17 @@ class SqliteQueue(JobQueue):
         self._last_sweep = float("-inf")
         prepare_database_file(self.path)
         self._conn().executescript(SCHEMA)
+        self._add_holder_column()
+
+    def _add_holder_column(self) -> None:
+        """Files made before leases followed their workers have no `holder` column yet."""
+        conn = self._conn()
+        if "holder" not in {row[1] for row in conn.execute("PRAGMA table_info(jobs)")}:
+            try:
+                conn.execute("ALTER TABLE jobs ADD COLUMN holder TEXT")
+            except sqlite3.OperationalError as exc:  # another process added it first
+                if "duplicate column" not in str(exc):
+                    raise
 
     def _conn(self) -> sqlite3.Connection:
         return thread_connection(self._local, self.path)
@@ -53,14 +65,17 @@ class SqliteQueue(JobQueue):
         else:
             self._conn().executemany(sql, rows)
 
-    def receive(self, *, max_messages: int = 1, visibility_timeout: float = 60.0) -> list[Delivery]:
+    def receive(
+        self, *, max_messages: int = 1, visibility_timeout: float = 60.0, holder: str | None = None
+    ) -> list[Delivery]:
         conn, now = self._conn(), time.time()
         # One statement, atomic by itself: claim the oldest visible jobs that still have receives left.
         rows = conn.execute(
-            "UPDATE jobs SET visible_at=?, receives=receives+1, receipt=? || message_id "
+            "UPDATE jobs SET visible_at=?, receives=receives+1, receipt=? || message_id, holder=? "
             "WHERE message_id IN (SELECT message_id FROM jobs WHERE queue=? AND dead_at IS NULL "
             "AND visible_at<=? AND receives<? ORDER BY visible_at LIMIT ?) RETURNING body, receipt, receives",
-            (now + visibility_timeout, receipt_token() + ":", self.queue, now, self.max_receives, max_messages),
+            (now + visibility_timeout, receipt_token() + ":", holder, self.queue, now, self.max_receives,
+             max_messages),
         ).fetchall()
         if len(rows) < max_messages or now - self._last_sweep >= SWEEP_SECONDS:
             self._sweep(conn, now)
@@ -86,7 +101,7 @@ class SqliteQueue(JobQueue):
         now = time.time()
         dead = delivery.receives >= self.max_receives
         self._conn().execute(
-            "UPDATE jobs SET visible_at=?, last_error=?, dead_at=? WHERE message_id=? AND receipt=?",
+            "UPDATE jobs SET visible_at=?, last_error=?, dead_at=?, holder=NULL WHERE message_id=? AND receipt=?",
             (now + delay_seconds, error[:4000], now if dead else None, delivery.job.message_id, delivery.receipt),
         )
 
@@ -102,8 +117,39 @@ class SqliteQueue(JobQueue):
     def release(self, delivery: Delivery) -> None:
         # The receive is taken back too: a job handed back on its last receive must not be dead-lettered for it.
         self._conn().execute(
-            "UPDATE jobs SET visible_at=?, receives=MAX(receives-1, 0), receipt=NULL WHERE message_id=? AND receipt=?",
+            "UPDATE jobs SET visible_at=?, receives=MAX(receives-1, 0), receipt=NULL, holder=NULL "
+            "WHERE message_id=? AND receipt=?",
             (time.time(), delivery.job.message_id, delivery.receipt),
+        )
+
+    def extend(self, deliveries: Sequence[Delivery], seconds: float) -> None:
+        if deliveries:
+            # Guarded by the receipt: a job already redelivered to another worker keeps that worker's lease.
+            self._conn().executemany(
+                "UPDATE jobs SET visible_at=? WHERE message_id=? AND receipt=? AND dead_at IS NULL",
+                [(time.time() + seconds, d.job.message_id, d.receipt) for d in deliveries],
+            )
+
+    def holders(self) -> set[str]:
+        rows = self._conn().execute(
+            "SELECT DISTINCT holder FROM jobs WHERE queue=? AND dead_at IS NULL AND visible_at>? "
+            "AND holder IS NOT NULL",
+            (self.queue, time.time()),
+        )
+        return {row[0] for row in rows}
+
+    def reclaim(self, holders: Sequence[str]) -> int:
+        if not holders:
+            return 0
+        marks, now = ",".join("?" * len(holders)), time.time()
+        return (
+            self._conn()
+            .execute(
+                f"UPDATE jobs SET visible_at=?, receipt=NULL, holder=NULL WHERE queue=? AND dead_at IS NULL "
+                f"AND visible_at>? AND holder IN ({marks})",
+                [now, self.queue, now, *holders],
+            )
+            .rowcount
         )
 
     def _dead(self, row: tuple[str, int, str | None, float, float]) -> DeadLetter:
@@ -149,7 +195,7 @@ class SqliteQueue(JobQueue):
         return (
             self._conn()
             .execute(
-                f"UPDATE jobs SET dead_at=NULL, receives=0, receipt=NULL, visible_at=? WHERE {where}",
+                f"UPDATE jobs SET dead_at=NULL, receives=0, receipt=NULL, holder=NULL, visible_at=? WHERE {where}",
                 [time.time(), *args],
             )
             .rowcount

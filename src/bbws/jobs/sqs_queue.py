@@ -124,7 +124,11 @@ class SqsQueue(JobQueue):
             else:
                 raise RuntimeError(f"SQS refused {len(pending)} message(s) after {_SEND_ATTEMPTS} attempts")
 
-    def receive(self, *, max_messages: int = 1, visibility_timeout: float = 60.0) -> list[Delivery]:
+    def receive(
+        self, *, max_messages: int = 1, visibility_timeout: float = 60.0, holder: str | None = None
+    ) -> list[Delivery]:
+        # `holder` is not kept: SQS cannot tell who holds a message. A dead worker's job comes back when the
+        # short visibility its worker kept renewing (`extend`) runs out.
         response = self._client.receive_message(
             QueueUrl=self.queue_url,
             MaxNumberOfMessages=max(1, min(BATCH, max_messages)),
@@ -161,6 +165,20 @@ class SqsQueue(JobQueue):
             ReceiptHandle=delivery.receipt,
             VisibilityTimeout=0 if last else _seconds(delay_seconds, MAX_VISIBILITY_SECONDS),
         )
+
+    def extend(self, deliveries: Sequence[Delivery], seconds: float) -> None:
+        visibility = _seconds(seconds, MAX_VISIBILITY_SECONDS)
+        for start in range(0, len(deliveries), BATCH):
+            entries = [
+                {"Id": str(i), "ReceiptHandle": d.receipt, "VisibilityTimeout": visibility}
+                for i, d in enumerate(deliveries[start : start + BATCH])
+            ]
+            # Per-entry failures are expected: a message deleted (acked) or redelivered meanwhile has a stale handle.
+            failed = self._client.change_message_visibility_batch(QueueUrl=self.queue_url, Entries=entries).get(
+                "Failed"
+            )
+            if failed:
+                log.info("lease not renewed for settled jobs", extra={"count": len(failed)})
 
     def _record_error(self, delivery: Delivery, error: str) -> None:
         if self.errors_store is None:

@@ -13,13 +13,14 @@ from bbws.core.changes import Actor, Changes
 from bbws.core.errors import ApiError
 from bbws.core.logs import request_id_var
 from bbws.jobs import operations as ops
+from bbws.jobs.heartbeat import Beater, Heartbeats, new_worker_id
 from bbws.jobs.queue import Delivery, Job, JobQueue, backoff_seconds
 from bbws.jobs.registry import HandlerRegistry, JobContext, PermanentFailure
 from bbws.store.port import ConditionFailed
 
 log = logging.getLogger("bbws.worker")
 
-VISIBILITY_TIMEOUT = 300.0
+VISIBILITY_TIMEOUT = 300.0  # the lease of jobs taken without a heartbeat (`run_once` called directly)
 RELAY_INTERVAL = 0.01
 TICK_INTERVAL = 0.1
 
@@ -42,7 +43,7 @@ class RetryLater(Exception):
 def _problem(exc: BaseException) -> dict[str, Any]:
     if isinstance(exc, ApiError):
         return {k: v for k, v in exc.problem(instance="", request_id="").items() if k not in ("instance", "requestId")}
-    code = exc.code if isinstance(exc, PermanentFailure) else "JOB_FAILED"
+    code = exc.code if isinstance(exc, PermanentFailure) else _named_retryable(exc) or "JOB_FAILED"
     return {
         "type": "about:blank",
         "title": "Job failed",
@@ -50,6 +51,14 @@ def _problem(exc: BaseException) -> dict[str, Any]:
         "code": code,
         "detail": (f"{type(exc).__name__}: {exc}" if code == "JOB_FAILED" else str(exc))[:2000],
     }
+
+
+def _named_retryable(exc: BaseException) -> str | None:
+    """The code of a retryable failure that names its cause (`RUNTIME_DB_UNAVAILABLE`: the runtime lost its
+    database), so an Operation whose every attempt failed that way says why rather than `JOB_FAILED`."""
+    code = getattr(exc, "code", None)
+    named = isinstance(code, str) and code not in ("", "RUNTIME_ERROR")  # RUNTIME_ERROR: a driver's unnamed failure
+    return code if named and getattr(exc, "retryable", False) else None
 
 
 def _permanent(exc: BaseException) -> bool:
@@ -65,6 +74,32 @@ class Worker:
         self.stopping = threading.Event()
         self.ticks: list[Callable[[], Any]] = []
         self.wakeup = threading.Event()
+        self.id = new_worker_id()
+        self._held: dict[str, Delivery] = {}  # receipt -> delivery whose lease the heartbeat renews
+        self._held_lock = threading.Lock()
+        self._beater: Beater | None = None
+
+    def start_heartbeat(self) -> None:
+        """From now on, jobs are taken for a short lease that a heartbeat thread renews (see `Beater`)."""
+        settings = self.container.settings
+        self._beater = Beater(
+            worker_id=self.id, queue=self.queue, heartbeats=Heartbeats(self.container.store),
+            lease=settings.job_lease_seconds, interval=settings.job_heartbeat_seconds,
+            in_hand=self._held.values, lock=self._held_lock,
+        )
+        self._beater.start()
+
+    def stop_heartbeat(self) -> None:
+        if self._beater is not None:
+            self._beater.stop()
+            self._beater = None
+
+    def _drop(self, deliveries: list[Delivery]) -> None:
+        """The heartbeat stops renewing these: called before a delivery is settled, so a renewal never lands
+        after a retry and pushes its backoff out."""
+        with self._held_lock:
+            for delivery in deliveries:
+                self._held.pop(delivery.receipt, None)
 
     def _op(self, operation_id: str | None) -> dict[str, Any] | None:
         return ops.get_operation(self.container.store, operation_id) if operation_id else None
@@ -82,6 +117,7 @@ class Worker:
             try:
                 outcome = self.handle(delivery.job, delivery.receives)
             except RetryLater as retry:
+                self._drop([delivery])
                 self.queue.retry(delivery, error=retry.error, delay_seconds=retry.delay_seconds)
                 return retry.outcome
             if done is None:
@@ -90,6 +126,7 @@ class Worker:
                 done.append(delivery)
             return outcome
         except Exception as exc:  # the bookkeeping itself failed (store down): leave the job to time out
+            self._drop([delivery])
             log.exception("worker bookkeeping failed", extra={"job": delivery.job.name})
             return Outcome("retrying", str(exc))
 
@@ -163,16 +200,26 @@ class Worker:
         """Relay pending jobs, process what is visible now, run the ticks; returns how many deliveries ran."""
         if relay and self.relay is not None:
             self.relay()
-        deliveries = self.queue.receive(max_messages=max_messages, visibility_timeout=VISIBILITY_TIMEOUT)
+        beating = self._beater is not None
+        deliveries = self.queue.receive(
+            max_messages=max_messages,
+            visibility_timeout=self.container.settings.job_lease_seconds if beating else VISIBILITY_TIMEOUT,
+            holder=self.id if beating else None,
+        )
+        if beating:
+            with self._held_lock:
+                self._held.update((d.receipt, d) for d in deliveries)
         done: list[Delivery] = []
         try:
             for index, delivery in enumerate(deliveries):
                 if self.stopping.is_set():  # stopping: hand back what was taken but not started
+                    self._drop(deliveries[index:])
                     for untouched in deliveries[index:]:
                         self.queue.release(untouched)
                     break
                 self.process(delivery, done=done)
         finally:
+            self._drop(deliveries)
             self.queue.ack_many(done)  # one statement per batch instead of one per job
         if ticks:
             self.after_tick()
@@ -190,6 +237,13 @@ class Worker:
     def run(self, *, idle_wait: float = 0.25) -> None:
         """Loop until `stop()`; the job in hand finishes first (undelivered ones stay queued). While busy, the
         relay runs at most every RELAY_INTERVAL and the ticks every TICK_INTERVAL, not after every batch."""
+        self.start_heartbeat()
+        try:
+            self._loop(idle_wait)
+        finally:
+            self.stop_heartbeat()
+
+    def _loop(self, idle_wait: float) -> None:
         last_relay = last_tick = float("-inf")
         while not self.stopping.is_set():
             now = time.monotonic()

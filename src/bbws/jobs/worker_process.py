@@ -1,7 +1,8 @@
 """`bbws worker`: workers in the foreground, without the API, that stop cleanly on SIGTERM or Ctrl-C.
 
 The first signal lets each worker finish the job in hand; jobs not taken yet stay queued. A second signal
-exits at once: the jobs in hand return to the queue when their visibility timeout runs out.
+exits at once: the jobs in hand return to the queue when the next worker starts (it sees this process gone), or
+when their lease runs out.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ def run_workers(container: Any, *, concurrency: int = 1) -> None:
         signals_seen.append(signum)
         if len(signals_seen) > 1:
             log.warning("second stop signal; exiting now", extra={"signal": signal.Signals(signum).name})
-            os._exit(1)  # the jobs in hand come back after their visibility timeout
+            os._exit(1)  # the jobs in hand come back when a worker sees this process gone
         log.info("stopping after the jobs in hand", extra={"signal": signal.Signals(signum).name})
         for worker in workers:
             worker.stop()

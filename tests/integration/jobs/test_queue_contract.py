@@ -6,6 +6,7 @@ visibility timing (SQS counts whole seconds), and a stale receipt that can no lo
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -140,3 +141,31 @@ def test_purge_all(queue: JobQueue) -> None:
     assert queue.purge_dead_letters() == 2
     assert queue.dead_letters() == []
     assert queue.depth()["dead"] == 0
+
+
+def receive_after(queue: JobQueue, seconds: float) -> list[Delivery]:
+    """What a receive returns once `seconds` have passed (the visibility clock of both adapters is real time)."""
+    time.sleep(seconds)
+    return queue.receive(max_messages=10, visibility_timeout=60)
+
+
+def test_extend_keeps_a_job_in_hand_past_its_first_lease(queue: JobQueue) -> None:
+    j = job()
+    queue.send([j])
+    (held,) = queue.receive(visibility_timeout=1)
+    queue.extend([held], 5)  # a heartbeat renews the lease before it lapses
+    assert receive_after(queue, 1.5) == []  # the first lease has run out; the renewed one holds
+    queue.ack(held)
+    queue.extend([held], 5)  # renewing a settled job is harmless
+    assert queue.depth() == {"visible": 0, "inFlight": 0, "dead": 0}
+
+
+def test_a_job_whose_lease_lapses_is_received_again(queue: JobQueue) -> None:
+    j = job()
+    queue.send([j])
+    (held,) = queue.receive(visibility_timeout=1)  # its worker dies: nobody renews the lease
+    (again,) = receive_after(queue, 1.5)
+    assert again.job == j and again.receives == 2
+    queue.extend([held], 60)  # the dead worker's stale receipt cannot take it back
+    queue.ack(again)
+    assert queue.depth() == {"visible": 0, "inFlight": 0, "dead": 0}

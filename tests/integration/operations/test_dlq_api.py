@@ -181,3 +181,29 @@ def test_only_platform_admins_use_the_dlq(api: ApiHarness) -> None:
             assert r.status_code == 403 and r.json()["code"] == "FORBIDDEN", (method, path, r.text)
     assert api.client.get(DLQ).status_code == 401
     assert api.client.get(f"{DLQ}/{message_id}", headers=api.admin()).status_code == 200
+
+
+class Unavailable(Exception):
+    """A retryable failure that names its cause, as the runtime's DriverError does (`code`, `retryable`)."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__("MariaDB went away while install.php ran; the step is retried")
+        self.code, self.retryable = code, True
+
+
+@pytest.mark.parametrize(("raised", "shown"), [("RUNTIME_DB_UNAVAILABLE", "RUNTIME_DB_UNAVAILABLE"),
+                                               ("RUNTIME_ERROR", "JOB_FAILED")])
+def test_an_operation_whose_every_try_lost_the_database_says_so(api: ApiHarness, raised: str, shown: str) -> None:
+    class AlwaysUnavailable(Flaky):
+        def __call__(self, job: Job, ctx: JobContext) -> dict[str, Any]:
+            self.calls += 1
+            raise Unavailable(raised)
+
+    handler = AlwaysUnavailable()
+    _, op_id = queue_job(api, handler, api.create_tenant()["tenantId"])
+    api.run_jobs()
+    assert handler.calls == 3, "retried like any other failure"
+    op = api.client.get(f"/v1.0/operations/{op_id}", headers=api.admin()).json()
+    assert op["status"] == "FAILED" and "dead-letter" in op["message"]
+    assert op["error"]["code"] == shown, op["error"]
+    assert "MariaDB went away" in op["error"]["detail"]

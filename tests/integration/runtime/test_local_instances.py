@@ -114,7 +114,8 @@ def test_a_new_driver_on_the_same_root_restarts_everything_after_a_shutdown(tmp_
         second.start(spec)  # what reconcile does on start-up
         assert get(site.url)[0] == 200
         assert second.status(spec).running_count == spec.desired_count
-        # A power cut: everything dies at once, pid files and the socket stay behind.
+        # A power cut: everything dies at once (the supervisor too), pid files and the socket stay behind.
+        second.supervisor.stop()
         php, mariadb = second.files(spec).read_pid(), second.db.running_pid()
         assert php and mariadb
         for pid in (php, mariadb):

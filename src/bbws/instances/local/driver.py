@@ -26,6 +26,7 @@ from bbws.instances.local import layout, naming, packages, processes
 from bbws.instances.local.layout import MAINTENANCE_FLAG, InstanceFiles
 from bbws.instances.local.mariadb import MariaDB
 from bbws.instances.local.sites import Place, Sites
+from bbws.instances.local.supervisor import PhpRestarts, Supervisor
 from bbws.instances.local.versions import Toolbox
 from bbws.instances.local.wordpress import PHP_DIR, CoreTemplates
 
@@ -60,6 +61,7 @@ class LocalDriver(RuntimeDriver):
         self._guard = threading.Lock()
         self._locks: dict[str, threading.RLock] = {}
         self._serving: set[Path] = set()  # instances this object started or adopted: stopped by shutdown()
+        self.supervisor = Supervisor([self.db.watch, PhpRestarts(self).check])
 
     @classmethod
     def from_settings(cls, settings: Settings) -> LocalDriver:
@@ -87,13 +89,20 @@ class LocalDriver(RuntimeDriver):
     def files(self, spec: InstanceSpec) -> InstanceFiles:
         return InstanceFiles(self.root / "instances" / naming.instance_dirname(spec.tenant_id, spec.environment))
 
+    def _instance_lock(self, name: str) -> threading.RLock:
+        with self._guard:
+            return self._locks.setdefault(name, threading.RLock())
+
     @contextlib.contextmanager
     def _locked(self, spec: InstanceSpec) -> Iterator[InstanceFiles]:
         files = self.files(spec)
-        with self._guard:
-            lock = self._locks.setdefault(files.root.name, threading.RLock())
-        with lock:
+        with self._instance_lock(files.root.name):
             yield files
+
+    def _db_up(self) -> None:
+        """MariaDB running, and the supervisor watching it (and the PHP groups) from now on."""
+        self.db.ensure_running()
+        self.supervisor.start()
 
     @contextlib.contextmanager
     def _port_lock(self) -> Iterator[None]:
@@ -229,10 +238,10 @@ class LocalDriver(RuntimeDriver):
                 f"{', '.join(self.tools.wordpress_versions())}",
                 code="UNSUPPORTED_VERSION",
             )
+        self._db_up()  # before the instance's lock: waiting for MariaDB must not hold it
         with self._locked(spec) as files:
             made = not files.root.exists()
             try:
-                self.db.ensure_running()
                 state = self._claim_port(spec, files)
                 files.create()
                 state = {**state, **self._spec_state(spec)}
@@ -249,10 +258,10 @@ class LocalDriver(RuntimeDriver):
             return self._result(files, files.read_state())
 
     def start(self, spec: InstanceSpec) -> DriverResult:
+        self._db_up()
         with self._locked(spec) as files:
             state = {**self._state(files), **self._spec_state(spec)}
             files.create()
-            self.db.ensure_running()
             self._serve(spec, files, state)
             return self._result(files, state)
 
@@ -275,7 +284,7 @@ class LocalDriver(RuntimeDriver):
             if spec.wordpress_version != state.get("wordpressVersion"):
                 core = self.cores.ensure(spec.wordpress_version)  # refuses an unknown version before any change
                 self._stop(files)
-                self.db.ensure_running()
+                self._db_up()
                 place = Place(
                     files=files,
                     port=state["port"],
@@ -285,7 +294,7 @@ class LocalDriver(RuntimeDriver):
                 self.sites.upgrade_all(place, core)
             state = {**state, **self._spec_state(spec)}
             files.write_state(state)
-            self.db.ensure_running()
+            self._db_up()
             self._serve(spec, files, state)
             return self._result(files, state)
 
@@ -296,7 +305,7 @@ class LocalDriver(RuntimeDriver):
             sites = files.read_sites()
             exports: list[str] = []
             if sites:
-                self.db.ensure_running()
+                self._db_up()
             if export_dir is not None and sites:
                 place = self._place(spec, files)
                 for key, entry in sites.items():
@@ -327,21 +336,20 @@ class LocalDriver(RuntimeDriver):
         return RuntimeStatus(running_count=running, answering=answering, url=f"http://127.0.0.1:{port}/")
 
     def shutdown(self) -> None:
+        self.supervisor.stop()
         for root in list(self._serving):
-            with self._guard:
-                lock = self._locks.setdefault(root.name, threading.RLock())
-            with lock:
+            with self._instance_lock(root.name):
                 self._stop(InstanceFiles(root))
         self.db.shutdown()
 
     # -- sites -------------------------------------------------------------------------------------------------
     @contextlib.contextmanager
     def _site_place(self, spec: InstanceSpec) -> Iterator[Place]:
-        """The instance's lock held, its place resolved and MariaDB running: what every site operation needs."""
+        """MariaDB running, the instance's lock held and its place resolved: what every site operation needs.
+        MariaDB comes first: a thread waiting for it must not hold the instance's lock."""
+        self._db_up()
         with self._locked(spec) as files:
-            place = self._place(spec, files)
-            self.db.ensure_running()
-            yield place
+            yield self._place(spec, files)
 
     def install_site(self, spec: InstanceSpec, site: SiteSpec) -> SiteInfo:
         with self._site_place(spec) as place:

@@ -21,13 +21,22 @@ import pymysql
 
 from bbws.core.files import CHILD_UMASK, open_private, private_dir, write_private
 from bbws.instances.driver import DriverError
-from bbws.instances.local import config, naming, processes
+from bbws.instances.local import config, processes
+from bbws.instances.local.databases import SiteDatabases
 from bbws.instances.local.versions import Toolbox
 
 _LONGEST_SOCKET = 100  # sun_path holds 108 bytes; MariaDB refuses longer paths
+DB_UNAVAILABLE = "RUNTIME_DB_UNAVAILABLE"
+WAIT_FOR_SERVER = 30.0  # seconds a caller waits for a server another thread (or the supervisor) is bringing up
+_CONNECTION_LOST = frozenset({2002, 2003, 2006, 2013})  # can't connect / server gone / lost during a query
 
 
-class MariaDB:
+def unavailable(reason: str) -> DriverError:
+    """The database went away or cannot be started now: the step fails and its job is retried."""
+    return DriverError(reason, code=DB_UNAVAILABLE, retryable=True)
+
+
+class MariaDB(SiteDatabases):
     """`mariadbd` on a unix socket (and 127.0.0.1:port) over `root/mariadb/data`; never the system service."""
 
     def __init__(self, *, root: Path, tools: Toolbox, port: int | None = None) -> None:
@@ -44,17 +53,51 @@ class MariaDB:
             digest = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:16]
             socket = Path(tempfile.gettempdir()) / f"bbws-mariadb-{digest}.sock"
         self.socket = socket
-        self._lock = threading.Lock()
+        # Guards the fields below only: nobody waits on a process or a socket while holding it.
+        self._cond = threading.Condition()
         self._child: subprocess.Popen[bytes] | None = None
         self.port: int | None = None
         self._ready_pid = 0  # the server seen answering and secured; later calls skip the check
+        self._starting = False  # one thread at a time brings a server up; the others wait on `_cond`
+        self.wanted = False  # set by the first ensure_running: from then on the supervisor keeps a server up
+        self.generation = 0  # changes whenever a server is seen dying or a new one is up
+        self.backoff = processes.Backoff()
 
     # -- lifecycle ---------------------------------------------------------------------------------------------
-    def ensure_running(self) -> None:
-        """Start the server unless a live one of this root answers (after a restart, a reboot or a crash)."""
-        with self._lock:
-            if self._adopt():
+    def ensure_running(self, *, timeout: float = WAIT_FOR_SERVER) -> None:
+        """Start the server unless a live one of this root answers (after a restart, a reboot or a crash).
+        While another thread brings one up, or a restart waits out its backoff, wait up to `timeout` seconds
+        and then fail with RUNTIME_DB_UNAVAILABLE (retryable) rather than hang."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            self.wanted = True
+            while not self._up():
+                now = time.monotonic()
+                if not self._starting and self.backoff.due(now):
+                    self._starting = True
+                    break
+                if now >= deadline:
+                    raise unavailable(f"MariaDB is not running and did not come back within {timeout:.0f} s; "
+                                      "it is being restarted")
+                self._cond.wait(min(deadline - now, max(self.backoff.next_try - now, 0.05)))
+            else:
                 return
+        try:
+            self._bring_up()
+        except Exception as exc:
+            with self._cond:
+                self.backoff.failed(time.monotonic())
+            if isinstance(exc, DriverError):
+                raise
+            raise unavailable(f"MariaDB could not be started: {exc}") from exc
+        finally:
+            with self._cond:
+                self._starting = False
+                self._cond.notify_all()
+
+    def _bring_up(self) -> None:
+        """Adopt this root's live server or start one; no thread lock is held while this waits."""
+        if not self._adopt():
             # `bbws serve` and `bbws worker` share the root: one of them starts the server, the other adopts it.
             private_dir(self.dir)
             with open_private(self.dir / "start.lock", "a") as handle:
@@ -64,6 +107,34 @@ class MariaDB:
                         self._start(self._read_state())
                 finally:
                     fcntl.flock(handle, fcntl.LOCK_UN)
+        with self._cond:
+            self.generation += 1
+            self.backoff.started(time.monotonic())
+
+    def _up(self) -> bool:
+        """The server seen ready still runs (called with `_cond` held). A death is noticed here, whether the
+        dead process was reaped already or is still a zombie of ours."""
+        if self._ready_pid and self._is_ours(self._ready_pid):
+            return True
+        if self._ready_pid:
+            self._ready_pid = 0
+            self.generation += 1
+            self.backoff.died(time.monotonic())
+            self._cond.notify_all()
+        return False
+
+    def lost(self, generation: int) -> bool:
+        """True when the server a caller started using (`generation`, read after ensure_running) is gone."""
+        with self._cond:
+            return not self._up() or self.generation != generation
+
+    def watch(self) -> None:
+        """One supervisor tick: a server that died is restarted (however many times, with backoff)."""
+        with self._cond:
+            if not self.wanted or self._starting or self._up() or not self.backoff.due(time.monotonic()):
+                return
+        with contextlib.suppress(DriverError):  # counted in the backoff; the next due tick tries again
+            self.ensure_running(timeout=0)
 
     def _adopt(self) -> bool:
         """True when this root's server runs (waiting for it to answer if it was just started)."""
@@ -75,7 +146,7 @@ class MariaDB:
             try:
                 self._wait_ready(state["pid"], deadline=time.monotonic() + 20)
             except DriverError:
-                if not processes.alive(state["pid"]):
+                if not self._is_ours(state["pid"]):
                     return False  # it was dying as we looked (killed, crashed): start a fresh one instead
                 raise
             self._secure()
@@ -116,6 +187,7 @@ class MariaDB:
         with open_private(self.dir / "mariadbd.out", "ab") as out:
             child = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=out, start_new_session=True,
                                      umask=CHILD_UMASK, env=_private_env())
+        processes.adopt_child(child)  # reaped with the other children, whoever looks first
         self._child, self.port = child, port
         self._write_state({"pid": child.pid, "port": port, "datadir": str(self.data)})
         try:
@@ -160,15 +232,14 @@ class MariaDB:
             if self._answers():
                 return
             if not processes.alive(pid):
-                raise DriverError(f"MariaDB did not start: {processes.tail(self.log)}")
+                raise unavailable(f"MariaDB did not start: {processes.tail(self.log)}")
             time.sleep(0.05)
-        raise DriverError(
-            f"MariaDB did not answer within its start timeout: {processes.tail(self.log)}", retryable=True
-        )
+        raise unavailable(f"MariaDB did not answer within its start timeout: {processes.tail(self.log)}")
 
     def _answers(self) -> bool:
         try:
-            with self.connect(timeout=2) as conn, conn.cursor() as cur:
+            # read_timeout: a server that accepts but never answers (stopped, wedged) must not hold the start
+            with self.connect(timeout=2, read_timeout=5) as conn, conn.cursor() as cur:
                 cur.execute("SELECT 1")
                 return True
         except pymysql.err.OperationalError:
@@ -209,21 +280,24 @@ class MariaDB:
         return None
 
     def shutdown(self) -> None:
-        """Stop the server of this root if it runs (`mariadb-admin shutdown`, then signals)."""
-        with self._lock:
-            state = self._read_state()
-            if not state or not self._is_ours(state["pid"]):
-                return
-            admin = self.tools.which("mariadb-admin")
-            if admin and self.client_cnf.exists():
-                subprocess.run(
-                    [admin, f"--defaults-file={self.client_cnf}", "shutdown"],
-                    capture_output=True,
-                    timeout=30,
-                    check=False,
-                    stdin=subprocess.DEVNULL,
-                )
-            self._stop_pid(state["pid"])
+        """Stop the server of this root if it runs (`mariadb-admin shutdown`, then signals); not restarted."""
+        with self._cond:
+            self.wanted = False
+            self._ready_pid = 0
+            self._cond.notify_all()
+        state = self._read_state()
+        if not state or not self._is_ours(state["pid"]):
+            return
+        admin = self.tools.which("mariadb-admin")
+        if admin and self.client_cnf.exists():
+            subprocess.run(
+                [admin, f"--defaults-file={self.client_cnf}", "shutdown"],
+                capture_output=True,
+                timeout=30,
+                check=False,
+                stdin=subprocess.DEVNULL,
+            )
+        self._stop_pid(state["pid"])
 
     def running_pid(self) -> int | None:
         """The pid of this root's server when it runs (started by anyone), else None."""
@@ -252,7 +326,9 @@ class MariaDB:
         write_private(self.state_file, json.dumps(state))
 
     # -- clients -----------------------------------------------------------------------------------------------
-    def _connect_as(self, secret: str, *, timeout: int, database: str | None = None) -> pymysql.Connection:
+    def _connect_as(
+        self, secret: str, *, timeout: int, database: str | None = None, read_timeout: int | None = None
+    ) -> pymysql.Connection:
         return pymysql.connect(
             unix_socket=str(self.socket),
             user="root",
@@ -260,92 +336,38 @@ class MariaDB:
             database=database,
             autocommit=True,
             connect_timeout=timeout,
+            read_timeout=read_timeout,
             charset="utf8mb4",
         )
 
-    def connect(self, *, timeout: int = 10, database: str | None = None) -> pymysql.Connection:
+    def connect(
+        self, *, timeout: int = 10, database: str | None = None, read_timeout: int | None = None
+    ) -> pymysql.Connection:
         """A root connection over the socket (the password from client.cnf once the server is secured)."""
         secret = self._cnf_password(self.client_cnf) or self._cnf_password(self.client_cnf.with_suffix(".new")) or ""
-        return self._connect_as(secret, timeout=timeout, database=database)
+        return self._connect_as(secret, timeout=timeout, database=database, read_timeout=read_timeout)
 
     @contextlib.contextmanager
     def cursor(self) -> Iterator[Any]:
         self.ensure_running()
-        with self.connect() as conn, conn.cursor() as cur:
-            yield cur
+        try:
+            with self.connect() as conn, conn.cursor() as cur:
+                yield cur
+        except pymysql.err.OperationalError as exc:
+            if exc.args and exc.args[0] in _CONNECTION_LOST:
+                raise unavailable(f"the connection to MariaDB was lost: {exc.args[-1]}") from exc
+            raise
 
     def client_argv(self, tool: str) -> list[str]:
         """`mariadb` / `mariadb-dump` with root's credentials from client.cnf (never on the command line)."""
         self.ensure_running()
         return [self.tools.require(tool), f"--defaults-file={self.client_cnf}"]
 
-    # -- site databases ----------------------------------------------------------------------------------------
-    def create_site_database(self, database: str, secret: str) -> None:
-        """Database `database`, user `database`@localhost with `secret`, allowed on that database only."""
-        name = naming.quote_identifier(database)
-        with self.cursor() as cur:
-            cur.execute(f"CREATE DATABASE IF NOT EXISTS {name} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
-            cur.execute("CREATE USER IF NOT EXISTS %s@'localhost' IDENTIFIED BY %s", (database, secret))
-            cur.execute("ALTER USER %s@'localhost' IDENTIFIED BY %s", (database, secret))
-            cur.execute(f"GRANT ALL PRIVILEGES ON {naming.grant_pattern(database)}.* TO %s@'localhost'", (database,))
-
-    def recreate_database(self, database: str) -> None:
-        name = naming.quote_identifier(database)
-        with self.cursor() as cur:
-            cur.execute(f"DROP DATABASE IF EXISTS {name}")
-            cur.execute(f"CREATE DATABASE {name} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
-
-    def drop_site_database(self, database: str) -> None:
-        with self.cursor() as cur:
-            cur.execute(f"DROP DATABASE IF EXISTS {naming.quote_identifier(database)}")
-            cur.execute("DROP USER IF EXISTS %s@'localhost'", (database,))
-
-    def database_exists(self, database: str) -> bool:
-        with self.cursor() as cur:
-            cur.execute("SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = %s", (database,))
-            return cur.fetchone() is not None
-
-    def _dump_argv(self, database: str) -> list[str]:
-        return [*self.client_argv("mariadb-dump"), "--single-transaction", "--hex-blob", "--skip-lock-tables",
-                "--default-character-set=utf8mb4", "--routines", "--triggers", database]
-
-    def dump(self, database: str, out: Path) -> None:
-        argv = self._dump_argv(database)
-        with open_private(out) as sink:  # a dump holds password hashes and every post
-            done = subprocess.run(
-                argv, stdout=sink, stderr=subprocess.PIPE, timeout=600, check=False, stdin=subprocess.DEVNULL
-            )
-        if done.returncode != 0:
-            raise DriverError(f"mariadb-dump of {database} failed: {done.stderr.decode(errors='replace')[-300:]}")
-
-    def load(self, database: str, sql: Path) -> None:
-        argv = [*self.client_argv("mariadb"), "--default-character-set=utf8mb4", database]
-        with open(sql, "rb") as source:
-            done = subprocess.run(argv, stdin=source, capture_output=True, timeout=600, check=False)
-        if done.returncode != 0:
-            raise DriverError(f"loading the dump into {database} failed: {done.stderr.decode(errors='replace')[-300:]}")
-
-    def copy_database(self, source: str, target: str) -> None:
-        """`mariadb-dump source | mariadb target`, streamed (no file in between)."""
-        dump = subprocess.Popen(
-            self._dump_argv(source),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            stdin=subprocess.DEVNULL,
-        )
-        assert dump.stdout is not None
-        load = subprocess.run(
-            [*self.client_argv("mariadb"), "--default-character-set=utf8mb4", target],
-            stdin=dump.stdout,
-            capture_output=True,
-            timeout=600,
-            check=False,
-        )
-        dump.stdout.close()
-        dump_error = dump.stderr.read() if dump.stderr else b""
-        if dump.wait(timeout=600) != 0 or load.returncode != 0:
-            said = (dump_error or load.stderr).decode(errors="replace")[-300:]
-            raise DriverError(f"copying database {source} to {target} failed: {said}")
+    def _failed(self, reason: str) -> DriverError:
+        """A client tool failed: retryable when the server died under it, else the tool's own reason."""
+        with self._cond:
+            up = self._up()
+        return DriverError(reason) if up else unavailable(f"MariaDB went away: {reason}")
 
 
 def _private_env() -> dict[str, str]:

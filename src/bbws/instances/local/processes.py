@@ -81,6 +81,48 @@ def tail(path: Path, limit: int = 600) -> str:
         return "(no log)"
 
 
+def restart_delay(failures: int, *, base: float = 0.5, cap: float = 10.0) -> float:
+    """Seconds to wait before restarting a process that died or failed to start `failures` times in a row:
+    at once the first time (a crash is usually a one-off), then base, 2*base, ... up to `cap`."""
+    if failures <= 0:
+        return 0.0
+    return float(min(cap, base * 2 ** min(failures - 1, 30)))
+
+
+@dataclass
+class Backoff:
+    """When a supervised process may be restarted next. A process that ran `stable` seconds since its last
+    start is forgiven its earlier failures."""
+
+    stable: float = 30.0
+    failures: int = 0
+    next_try: float = 0.0
+    started_at: float = 0.0
+
+    def due(self, now: float) -> bool:
+        return now >= self.next_try
+
+    def died(self, now: float) -> None:
+        if self.started_at and now - self.started_at >= self.stable:
+            self.failures = 0
+        self.failures += 1
+        self.next_try = now + restart_delay(self.failures - 1)
+        self.started_at = 0.0
+
+    def started(self, now: float) -> None:
+        self.started_at = now
+
+    def failed(self, now: float) -> None:
+        self.failures += 1
+        self.next_try = now + restart_delay(self.failures - 1)
+
+
+def adopt_child(child: subprocess.Popen[bytes]) -> None:
+    """A child started elsewhere in this process, reaped with the others."""
+    with _children_lock:
+        _children[child.pid] = child
+
+
 def reap() -> None:
     with _children_lock:
         for pid, child in list(_children.items()):

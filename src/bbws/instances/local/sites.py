@@ -134,8 +134,12 @@ class Sites:
         return wordpress.read_config_value(place.files.site_dir(path), "DB_PASSWORD") or config.password()
 
     def _script(self, place: Place, path: str, script: str, **payload: Any) -> Any:
+        generation = self.db.generation  # the server the script starts with: stopped if that one goes away
         return wordpress.run_script(
-            place.php, script, {"dir": str(place.files.site_dir(path)), "url": place.url(path), **payload}
+            place.php,
+            script,
+            {"dir": str(place.files.site_dir(path)), "url": place.url(path), **payload},
+            db_lost=lambda: self.db.lost(generation),
         )
 
     # -- operations --------------------------------------------------------------------------------------
@@ -153,6 +157,9 @@ class Sites:
             )
             return self._info(place, key, entry, password)
         secret = config.password()
+        # A retry after an install cut short (its database went away) starts over: the half-made database
+        # holds nothing of the tenant's yet, and WordPress would take it for an installed site.
+        self.db.recreate_database(naming.database_name(key))
         self.db.create_site_database(naming.database_name(key), secret)
         wordpress.new_site_files(self.cores.ensure(place.wordpress_version), place.files.site_dir(path))
         self._write_config(place, key, path, secret)

@@ -3,22 +3,29 @@
 from __future__ import annotations
 
 import errno
+import html.parser
 import json
 import os
 import shutil
 import subprocess
 import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from bbws.core.files import CHILD_UMASK, make_private, private_dir, write_private
 from bbws.instances.driver import DriverError
 from bbws.instances.local import config, naming
+from bbws.instances.local.mariadb import unavailable
 from bbws.instances.local.versions import wordpress_version_of
 
 PHP_DIR = Path(__file__).resolve().parent / "php"
 KEEP = ("wp-content", "wp-config.php")  # a site's own files; everything else is core, linked from a template
 MU_PLUGIN = Path("wp-content") / "mu-plugins" / "bbws-runtime.php"
+# What WordPress and PHP print when the database cannot be reached (wp_die's page, mysqli's warnings).
+DB_GONE_MARKERS = ("Error establishing a database connection", "MySQL server has gone away",
+                   "(HY000/2002)", "(HY000/2006)", "Lost connection to MySQL server", "Lost connection to server")
 
 
 def _template_ignore(folder: str, names: list[str]) -> set[str]:
@@ -141,23 +148,78 @@ def read_config_value(site: Path, name: str) -> str | None:
     return text[start:end].replace("\\'", "'").replace("\\\\", "\\") if end > 0 else None
 
 
-def run_script(php: str, script: str, payload: dict[str, Any], *, timeout: float = 300) -> Any:
-    """Run `php/<script>` with `payload` as JSON on stdin; its JSON answer, or DriverError with its reason."""
+class _Text(html.parser.HTMLParser):
+    """The readable text of an HTML page (a wp_die page): no tags, no stylesheet, no script."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: Any) -> None:
+        self._skip += tag in ("style", "script", "title")
+
+    def handle_endtag(self, tag: str) -> None:
+        self._skip -= tag in ("style", "script", "title") and self._skip > 0
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self.parts.append(data)
+
+
+def readable(output: str) -> str:
+    """What a script printed, as one line of text (HTML reduced to its visible words)."""
+    if "<" in output and ">" in output:
+        parser = _Text()
+        parser.feed(output)
+        parser.close()
+        output = " ".join(parser.parts)
+    return " ".join(output.split())
+
+
+def run_script(
+    php: str, script: str, payload: dict[str, Any], *, timeout: float = 300,
+    db_lost: Callable[[], bool] | None = None,
+) -> Any:
+    """Run `php/<script>` with `payload` as JSON on stdin; its JSON answer, or DriverError with its reason.
+    `db_lost` is asked while the script runs: when the database goes away, the script is stopped at once
+    (WordPress would otherwise retry every query for seconds) and the step fails with RUNTIME_DB_UNAVAILABLE."""
     argv = [php, "-d", "display_errors=stderr", "-d", "log_errors=0", "-d", "memory_limit=512M",
             str(PHP_DIR / script)]
     env = {"PATH": os.environ.get("PATH", os.defpath), "LANG": "C.UTF-8"}
+    deadline = time.monotonic() + timeout
+    with subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+                          cwd=payload.get("dir"), umask=CHILD_UMASK) as child:
+        given: bytes | None = json.dumps(payload).encode()
+        while True:
+            try:
+                out, err = child.communicate(given, timeout=min(0.25, max(deadline - time.monotonic(), 0.01)))
+                break
+            except subprocess.TimeoutExpired:
+                given = None  # communicate keeps feeding what is left of the input on the next call
+                lost = db_lost is not None and db_lost()
+                if lost or time.monotonic() >= deadline:
+                    child.kill()
+                    child.communicate()
+                    if lost:
+                        raise unavailable(f"MariaDB went away while {script} ran; the step is retried") from None
+                    raise DriverError(f"{script} did not finish within {timeout:.0f} s", retryable=True) from None
     try:
-        done = subprocess.run(argv, input=json.dumps(payload).encode(), capture_output=True, timeout=timeout,
-                              env=env, cwd=payload.get("dir"), check=False, umask=CHILD_UMASK)
-    except subprocess.TimeoutExpired as exc:
-        raise DriverError(f"{script} did not finish within {timeout:.0f} s", retryable=True) from exc
-    try:
-        answer = json.loads(done.stdout) if done.stdout else None
+        answer = json.loads(out) if out else None
     except ValueError:
         answer = None
-    if done.returncode == 0 and answer is not None:
+    if child.returncode == 0 and answer is not None:
         return answer
     if isinstance(answer, dict) and "error" in answer:
         raise DriverError(str(answer["error"]), code=str(answer.get("code", "ADMIN_FAILED")))
-    said = (done.stderr.decode(errors="replace").strip() or done.stdout.decode(errors="replace").strip())[-600:]
-    raise DriverError(f"{script} failed (exit {done.returncode}): {said or 'no output'}")
+    printed = err.decode(errors="replace").strip() or out.decode(errors="replace").strip()
+    raise script_failure(script, child.returncode, printed, db_gone=db_lost is not None and db_lost())
+
+
+def script_failure(script: str, returncode: int, printed: str, *, db_gone: bool = False) -> DriverError:
+    """The error of a script that gave no answer: RUNTIME_DB_UNAVAILABLE (retryable) when it could not reach the
+    database, else what it printed, as text."""
+    said = readable(printed)
+    if db_gone or any(marker in said for marker in DB_GONE_MARKERS):
+        return unavailable(f"{script} could not reach the database: {said[-300:] or 'no output'}")
+    return DriverError(f"{script} failed (exit {returncode}): {said[-600:] or 'no output'}")

@@ -11,7 +11,9 @@ register_shutdown_function(function () {
         while (ob_get_level() > 0) {
             $printed .= (string) ob_get_clean();
         }
-        fwrite(STDERR, substr(strip_tags($printed), -2000));
+        // wp_die pages carry a stylesheet: drop it (and scripts) so the message is the text a visitor would read.
+        $printed = (string) preg_replace('#<(style|script)\b.*?</\1>#is', '', $printed);
+        fwrite(STDERR, substr(trim((string) preg_replace('/\s+/', ' ', strip_tags($printed))), -2000));
     }
 });
 

@@ -1,0 +1,77 @@
+"""`GET /readyz`: whether this process can do its work now (store, worker, local runtime), naming what cannot."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from bbws.core.container import Container
+from bbws.jobs.heartbeat import Heartbeats
+
+log = logging.getLogger("bbws.app")
+
+READY, UNAVAILABLE = "ready", "unavailable"
+
+Probe = Callable[[], dict[str, Any]]
+
+
+def _store_check(container: Container) -> dict[str, Any]:
+    container.store.get("READYZ", "PROBE")  # a cheap read by key; an absent item is the normal answer
+    return {"status": "ok"}
+
+
+def _worker_check(container: Container) -> dict[str, Any]:
+    """Some worker (in this process or another sharing the store) has beaten within two leases. On SQS without
+    an in-process worker the consumers are Lambda functions, which keep no heartbeat: not checked."""
+    settings = container.settings
+    if settings.queue == "sqs" and not settings.run_worker:
+        return {"status": "skipped", "detail": "jobs run in SQS-driven consumers"}
+    age = Heartbeats(container.store).freshest_age()
+    limit = 2 * settings.job_lease_seconds
+    if age is None:
+        return {"status": "failing", "detail": "no worker has a heartbeat"}
+    if age > limit:
+        return {"status": "failing", "detail": f"no worker heartbeat for {age:.0f} s (limit {limit:.0f} s)",
+                "heartbeatAgeSeconds": round(age, 1)}
+    return {"status": "ok", "heartbeatAgeSeconds": round(age, 1)}
+
+
+def _runtime_checks(container: Container) -> dict[str, Probe]:
+    """MariaDB and the web runtime, when this host runs WordPress itself (the local runtime)."""
+    from bbws.instances.local.driver import LocalDriver
+    from bbws.instances.probes import mariadb_check, web_check
+    from bbws.instances.runtime import driver_of
+
+    if container.settings.runtime != "local":
+        return {}
+    driver = driver_of(container)
+    if not isinstance(driver, LocalDriver):
+        return {}
+    return {"mariadb": lambda: mariadb_check(driver), "web": lambda: web_check(driver, container.store)}
+
+
+def readiness(container: Container) -> dict[str, Any]:
+    """`{"status": "ready"|"unavailable", "checks": {name: {"status": "ok"|"failing"|"skipped", ...}}}`; a check
+    that raises is failing with the exception's type only (its message may carry paths or tenant data)."""
+    probes: dict[str, Probe] = {
+        "store": lambda: _store_check(container),
+        "worker": lambda: _worker_check(container),
+    }
+    try:
+        probes.update(_runtime_checks(container))
+    except Exception as exc:  # the driver could not even be built
+        reason = f"runtime unavailable ({type(exc).__name__})"
+        probes["runtime"] = lambda: {"status": "failing", "detail": reason}
+    checks: dict[str, Any] = {}
+    for name, probe in probes.items():
+        try:
+            checks[name] = probe()
+        except Exception as exc:
+            log.warning("readiness check failed", extra={"check": name, "error": repr(exc)})
+            checks[name] = {"status": "failing", "detail": f"{name} check raised {type(exc).__name__}"}
+    failing = [name for name, check in checks.items() if check["status"] == "failing"]
+    answer: dict[str, Any] = {"status": UNAVAILABLE if failing else READY, "checks": checks}
+    if failing:
+        answer["failing"] = failing
+    return answer
