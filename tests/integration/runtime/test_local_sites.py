@@ -14,7 +14,7 @@ from tests.integration.runtime.helpers import Runtime, get, make_site, php_unser
 
 
 def key_of(site: SiteInfo) -> str:
-    return site.database.removeprefix("wp_")
+    return site.database_user.removeprefix("wp_")
 
 
 def test_install_makes_a_database_a_user_and_a_working_site(

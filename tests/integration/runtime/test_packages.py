@@ -50,7 +50,7 @@ def plain_theme(slug: str, version: str) -> dict[str, str | bytes]:
 
 
 def key_of(site: SiteInfo) -> str:
-    return site.database.removeprefix("wp_")
+    return site.database_user.removeprefix("wp_")
 
 
 def listing(folder: Path) -> list[str]:

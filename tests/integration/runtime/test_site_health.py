@@ -21,7 +21,7 @@ DEFAULT_THEME = "twentytwentythree"
 
 
 def key_of(site: SiteInfo) -> str:
-    return site.database.removeprefix("wp_")
+    return site.database_user.removeprefix("wp_")
 
 
 def declared(theme: str | None = DEFAULT_THEME, **plugins: bool) -> dict[str, Any]:

@@ -24,14 +24,20 @@ class SiteDatabases:
     def _failed(self, reason: str) -> DriverError:
         raise NotImplementedError
 
-    def create_site_database(self, database: str, secret: str) -> None:
-        """Database `database`, user `database`@localhost with `secret`, allowed on that database only."""
-        name = naming.quote_identifier(database)
+    def create_site_database(self, database: str, secret: str, *, user: str | None = None) -> None:
+        """Database `database`, and its user (`user`, by default `database`)@localhost with `secret`, allowed on
+        that database and on the user's own databases only (`naming.grant_patterns`)."""
+        user = user or database
         with self.cursor() as cur:
-            cur.execute(f"CREATE DATABASE IF NOT EXISTS {name} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
-            cur.execute("CREATE USER IF NOT EXISTS %s@'localhost' IDENTIFIED BY %s", (database, secret))
-            cur.execute("ALTER USER %s@'localhost' IDENTIFIED BY %s", (database, secret))
-            cur.execute(f"GRANT ALL PRIVILEGES ON {naming.grant_pattern(database)}.* TO %s@'localhost'", (database,))
+            cur.execute(
+                f"CREATE DATABASE IF NOT EXISTS {naming.quote_identifier(database)} "
+                "CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
+            )
+            cur.execute("CREATE USER IF NOT EXISTS %s@'localhost' IDENTIFIED BY %s", (user, secret))
+            cur.execute("ALTER USER %s@'localhost' IDENTIFIED BY %s", (user, secret))
+            for pattern in naming.grant_patterns(user):
+                target = pattern.replace("%", "%%")  # the driver formats the query with %-style parameters
+                cur.execute(f"GRANT ALL PRIVILEGES ON {target}.* TO %s@'localhost'", (user,))
 
     def recreate_database(self, database: str) -> None:
         name = naming.quote_identifier(database)
@@ -39,10 +45,21 @@ class SiteDatabases:
             cur.execute(f"DROP DATABASE IF EXISTS {name}")
             cur.execute(f"CREATE DATABASE {name} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
 
+    def drop_database(self, database: str) -> None:
+        with self.cursor() as cur:
+            cur.execute(f"DROP DATABASE IF EXISTS {naming.quote_identifier(database)}")
+
     def drop_site_database(self, database: str) -> None:
         with self.cursor() as cur:
             cur.execute(f"DROP DATABASE IF EXISTS {naming.quote_identifier(database)}")
             cur.execute("DROP USER IF EXISTS %s@'localhost'", (database,))
+
+    def connections_to(self, database: str) -> int:
+        """How many client connections have `database` as their current database (a request still running on it)."""
+        with self.cursor() as cur:
+            cur.execute("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE DB = %s", (database,))
+            row = cur.fetchone()
+            return int(row[0]) if row else 0
 
     def database_exists(self, database: str) -> bool:
         with self.cursor() as cur:

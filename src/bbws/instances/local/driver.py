@@ -27,6 +27,7 @@ from bbws.instances.local.layout import MAINTENANCE_FLAG, InstanceFiles
 from bbws.instances.local.mariadb import MariaDB
 from bbws.instances.local.sites import Place, Sites
 from bbws.instances.local.supervisor import PhpRestarts, Supervisor
+from bbws.instances.local.swap import database_of, databases_of
 from bbws.instances.local.versions import Toolbox
 from bbws.instances.local.wordpress import PHP_DIR, CoreTemplates
 
@@ -314,13 +315,15 @@ class LocalDriver(RuntimeDriver):
                     if (
                         entry.get("status") == "ready"
                         and not archive.exists()
-                        and self.db.database_exists(naming.database_name(key))
+                        and self.db.database_exists(database_of(key, entry))
                     ):
                         self.sites.export(place, key, archive)
                     if archive.exists():
                         exports.append(str(archive))
             self._stop(files)
-            for key in sites:
+            for key, entry in sites.items():
+                for database in databases_of(key, entry):
+                    self.db.drop_database(database)
                 self.db.drop_site_database(naming.database_name(key))
             shutil.rmtree(files.root, ignore_errors=True)
             return DriverResult(resources={}, details={"exports": exports})

@@ -65,6 +65,16 @@ def database_name(key: str) -> str:
     return DATABASE_PREFIX + site_key(key)
 
 
+GENERATION_MARK = "$"  # never in a site key, so `wp_a$2` cannot be the database of another site
+
+
+def generation_database(key: str, generation: int) -> str:
+    """The database a replacement of the site is built in (restore, promotion, template): `wp_<key>$<n>`."""
+    if not isinstance(generation, int) or generation < 1:
+        raise invalid("generation", generation)
+    return f"{database_name(key)}{GENERATION_MARK}{generation}"
+
+
 def quote_identifier(name: str) -> str:
     """A backquoted identifier; callers pass validated names, this only keeps the quoting in one place."""
     if "`" in name or "\x00" in name:
@@ -76,6 +86,13 @@ def grant_pattern(database: str) -> str:
     """The database name as a GRANT target: `_` and `%` are wildcards there, so `wp_a_b` would also match
     `wp_a-b` (another site's database) unless they are escaped."""
     return quote_identifier(database.replace("\\", "\\\\").replace("_", "\\_").replace("%", "\\%"))
+
+
+def grant_patterns(user: str) -> list[str]:
+    """Where a site's database user may work: its first database (`wp_<key>`) and every replacement built for it
+    (`wp_<key>$<n>`; `%` may follow the mark only, and no other site's name has the mark)."""
+    exact = grant_pattern(user)
+    return [exact, exact[:-1] + GENERATION_MARK + "%`"]
 
 
 def php_settings(settings: Mapping[str, Any]) -> list[str]:

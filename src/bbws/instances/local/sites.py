@@ -16,6 +16,7 @@ from bbws.instances.driver import DriverError, SiteInfo, SiteSpec
 from bbws.instances.local import config, naming, wordpress
 from bbws.instances.local.layout import InstanceFiles
 from bbws.instances.local.mariadb import MariaDB
+from bbws.instances.local.swap import Build, Swaps, database_of, databases_of, folders_of
 from bbws.instances.local.wordpress import CoreTemplates
 
 ADMIN_COMMANDS = frozenset(
@@ -64,6 +65,7 @@ class Sites:
     def __init__(self, *, db: MariaDB, cores: CoreTemplates) -> None:
         self.db = db
         self.cores = cores
+        self.swaps = Swaps(db, self._settle_files)
 
     # -- registry ----------------------------------------------------------------------------------------
     def _claim(self, place: Place, key: str, path: str, title: str) -> dict[str, Any]:
@@ -83,9 +85,31 @@ class Sites:
         return entry
 
     def _settle(self, place: Place, key: str, **fields: Any) -> None:
-        sites = place.files.read_sites()
-        sites[key] = {**sites[key], **fields}
-        place.files.write_sites(sites)
+        self._settle_files(place.files, key, **fields)
+
+    @staticmethod
+    def _settle_files(files: InstanceFiles, key: str, **fields: Any) -> None:
+        """Write `fields` into the site's entry; a field given as None is removed."""
+        sites = files.read_sites()
+        entry = {**sites[key], **fields}
+        sites[key] = {name: value for name, value in entry.items() if value is not None}
+        files.write_sites(sites)
+
+    def _build(self, place: Place, key: str, path: str, title: str) -> Build:
+        """Where a copy of a site is made: beside the live site when one is there to be replaced (visitors keep
+        seeing it until the switch), else in the site's own place (a new site, or one whose making was cut short)."""
+        entry = place.files.read_sites().get(key)
+        if (
+            entry is not None
+            and entry.get("status") == "ready"
+            and entry["path"] == path
+            and (place.files.site_dir(path) / "index.php").is_file()
+        ):
+            return self.swaps.begin(place.files, key, entry)
+        entry = self._claim(place, key, path, title)
+        self._settle(place, key, status="installing")
+        return Build(key=key, path=path, database=database_of(key, entry), folder=place.files.site_dir(path),
+                     generation=int(entry.get("generation") or 0), replacing=False)
 
     def _ready(self, place: Place, key: str) -> dict[str, Any]:
         entry = place.files.read_sites().get(naming.site_key(key))
@@ -101,30 +125,28 @@ class Sites:
         password: str | None = None,
         packages: dict[str, Any] | None = None,
     ) -> SiteInfo:
-        database = naming.database_name(key)
         return SiteInfo(
             url=place.url(entry["path"]) + "/",
             path=entry["path"],
-            database=database,
-            database_user=database,
+            database=database_of(key, entry),
+            database_user=naming.database_name(key),
             files_path=str(place.files.site_dir(entry["path"])),
             admin_user=entry.get("adminUser", "admin"),
             admin_password=password,
             packages=packages,
         )
 
-    def _write_config(self, place: Place, key: str, path: str, secret: str) -> None:
-        database = naming.database_name(key)
+    def _write_config(self, place: Place, build: Build, secret: str) -> None:
         settings = config.SiteConfig(
-            database=database,
-            user=database,
+            database=build.database,
+            user=naming.database_name(build.key),
             password=secret,
             socket=str(self.db.socket),
-            url=place.url(path),
-            mail_log=str(place.files.mail_log(key)),
-            key=key,
+            url=place.url(build.path),
+            mail_log=str(place.files.mail_log(build.key)),
+            key=build.key,
         )
-        wordpress.write_config(place.files.site_dir(path), settings)
+        wordpress.write_config(build.folder, settings)
 
     @staticmethod
     def _database_secret(place: Place, path: str) -> str:
@@ -133,12 +155,13 @@ class Sites:
         new one."""
         return wordpress.read_config_value(place.files.site_dir(path), "DB_PASSWORD") or config.password()
 
-    def _script(self, place: Place, path: str, script: str, **payload: Any) -> Any:
+    def _script(self, place: Place, path: str, script: str, *, folder: Path | None = None, **payload: Any) -> Any:
+        """Run `script` on the site at `path` (its files in `folder` while a replacement is built beside it)."""
         generation = self.db.generation  # the server the script starts with: stopped if that one goes away
         return wordpress.run_script(
             place.php,
             script,
-            {"dir": str(place.files.site_dir(path)), "url": place.url(path), **payload},
+            {"dir": str(folder or place.files.site_dir(path)), "url": place.url(path), **payload},
             db_lost=lambda: self.db.lost(generation),
         )
 
@@ -157,12 +180,14 @@ class Sites:
             )
             return self._info(place, key, entry, password)
         secret = config.password()
+        build = Build(key=key, path=path, database=database_of(key, entry), folder=place.files.site_dir(path),
+                      generation=int(entry.get("generation") or 0), replacing=False)
         # A retry after an install cut short (its database went away) starts over: the half-made database
         # holds nothing of the tenant's yet, and WordPress would take it for an installed site.
-        self.db.recreate_database(naming.database_name(key))
-        self.db.create_site_database(naming.database_name(key), secret)
-        wordpress.new_site_files(self.cores.ensure(place.wordpress_version), place.files.site_dir(path))
-        self._write_config(place, key, path, secret)
+        self.db.recreate_database(build.database)
+        self.db.create_site_database(build.database, secret, user=naming.database_name(key))
+        wordpress.new_site_files(self.cores.ensure(place.wordpress_version), build.folder)
+        self._write_config(place, build, secret)
         self._script(
             place,
             path,
@@ -182,8 +207,11 @@ class Sites:
         if entry is None:
             return
         self._settle(place, key, status="deleting")
-        self.db.drop_site_database(naming.database_name(key))
-        shutil.rmtree(place.files.site_dir(entry["path"]), ignore_errors=True)
+        for database in databases_of(key, entry):
+            self.db.drop_database(database)
+        self.db.drop_site_database(naming.database_name(key))  # its first database, if still there, and its user
+        for folder in folders_of(place.files, entry):
+            shutil.rmtree(folder, ignore_errors=True)
         place.files.mail_log(key).unlink(missing_ok=True)
         sites = place.files.read_sites()
         sites.pop(key, None)
@@ -200,7 +228,7 @@ class Sites:
         partial = archive.with_name(archive.name + ".partial")
         with tempfile.TemporaryDirectory(dir=place.files.run) as work:
             dump = Path(work) / "database.sql"
-            self.db.dump(naming.database_name(key), dump)
+            self.db.dump(database_of(key, entry), dump)
             manifest = {
                 "format": ARCHIVE_FORMAT,
                 "key": key,
@@ -223,20 +251,16 @@ class Sites:
         key, path = naming.site_key(site.key), naming.site_path(site.path)
         with tempfile.TemporaryDirectory(dir=place.files.run) as work:
             manifest = _unpack(archive, Path(work))
-            self._claim(place, key, path, site.title)
-            self._settle(place, key, status="installing")
-            database, secret = naming.database_name(key), self._database_secret(place, path)
-            self.db.recreate_database(database)
-            self.db.create_site_database(database, secret)
-            self.db.load(database, Path(work) / "database.sql")
+            build = self._build(place, key, path, site.title)
+            secret = self._new_database(place, build)
+            self.db.load(build.database, Path(work) / "database.sql")
             wordpress.new_site_files(
-                self.cores.ensure(place.wordpress_version),
-                place.files.site_dir(path),
-                wp_content=Path(work) / "wp-content",
+                self.cores.ensure(place.wordpress_version), build.folder, wp_content=Path(work) / "wp-content"
             )
         return self._finish_copy(
             place,
             site,
+            build,
             str(manifest["url"]),
             manifest.get("wordpressVersion"),
             imported_from=manifest.get("key"),
@@ -248,43 +272,58 @@ class Sites:
         server, `wp-content` file by file; no archive in between."""
         entry = self._ready(source, source_key)
         key, path = naming.site_key(site.key), naming.site_path(site.path)
-        self._claim(place, key, path, site.title)
-        self._settle(place, key, status="installing")
-        database, secret = naming.database_name(key), self._database_secret(place, path)
-        self.db.recreate_database(database)
-        self.db.create_site_database(database, secret)
-        self.db.copy_database(naming.database_name(source_key), database)
+        build = self._build(place, key, path, site.title)
+        secret = self._new_database(place, build)
+        self.db.copy_database(database_of(source_key, entry), build.database)
         with tempfile.TemporaryDirectory(dir=place.files.run) as work:
             content = Path(work) / "wp-content"
             shutil.copytree(source.files.site_dir(entry["path"]) / "wp-content", content, symlinks=True)
-            wordpress.new_site_files(
-                self.cores.ensure(place.wordpress_version), place.files.site_dir(path), wp_content=content
-            )
+            wordpress.new_site_files(self.cores.ensure(place.wordpress_version), build.folder, wp_content=content)
         return self._finish_copy(
             place,
             site,
+            build,
             source.url(entry["path"]),
             entry.get("wordpressVersion"),
             imported_from=source_key,
             secret=secret,
         )
 
+    def _new_database(self, place: Place, build: Build) -> str:
+        """An empty database for the build, reachable by the site's user; the password the site will use. A site
+        being replaced keeps its password: PHP workers may hold the live wp-config for a moment after the switch."""
+        secret = self._database_secret(place, build.path)
+        self.db.recreate_database(build.database)
+        self.db.create_site_database(build.database, secret, user=naming.database_name(build.key))
+        return secret
+
     def _finish_copy(
-        self, place: Place, site: SiteSpec, old_url: str, old_version: Any, *, imported_from: Any, secret: str
+        self,
+        place: Place,
+        site: SiteSpec,
+        build: Build,
+        old_url: str,
+        old_version: Any,
+        *,
+        imported_from: Any,
+        secret: str,
     ) -> SiteInfo:
         """A copied site made its own: config with its database password and fresh salts, URLs rewritten, the
-        database upgraded when the core differs, the source's credentials dropped, a new admin password."""
-        key, path = naming.site_key(site.key), naming.site_path(site.path)
-        self._write_config(place, key, path, secret)
+        database upgraded when the core differs, the source's credentials dropped, a new admin password; then
+        put live (switched in, when it replaces a site)."""
+        key, path = build.key, build.path
+        self._write_config(place, build, secret)
         if old_version != place.wordpress_version:
-            self._script(place, path, "admin.php", command="upgrade-db")
+            self._script(place, path, "admin.php", folder=build.folder, command="upgrade-db")
         old, new = old_url.rstrip("/"), place.url(path)
         # block content keeps URLs JSON-escaped too (http:\/\/...); the replacement runs inside finish-copy
         pairs = [[old, new], [old.replace("/", "\\/"), new.replace("/", "\\/")]] if old != new else []
         password = site.admin_password or config.password()
         args = {"user": site.admin_user, "password": password, "email": site.admin_email, "title": site.title,
                 "tagline": site.tagline, "pairs": pairs}
-        packages = self._script(place, path, "admin.php", command="finish-copy", args=args)
+        packages = self._script(place, path, "admin.php", folder=build.folder, command="finish-copy", args=args)
+        if build.replacing:
+            self.swaps.switch(place.files, build, place.files.read_sites()[key])
         self._settle(
             place,
             key,
