@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -30,6 +31,7 @@ from bbws.store.port import ItemStore
 from bbws.tenants.roles import assignment_loader
 
 log = logging.getLogger("bbws.app")
+RESTORE_JOIN_SECONDS = 60.0  # a start under way ends within its own timeouts (PHP 20 s, MariaDB 30 s)
 
 API_DESCRIPTION = """Control plane for multi-tenant WordPress hosting.
 
@@ -147,10 +149,10 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
         if container.settings.run_worker:  # the process running jobs owns the runtime's processes
             thread = WorkerThread(build_worker(container))
             container.wake = thread.worker.wakeup.set
-            # The worker first: it takes back the jobs a crash interrupted without waiting for every instance
-            # to be restarted (driver calls on one instance are serialized by the driver's own locks).
+            # The instances come back in the background: the worker takes back the jobs a crash interrupted and
+            # the API answers at once, without waiting for every instance to be restarted.
+            start_runtime_in_background(container)
             thread.start()
-            start_runtime(container)
         yield
         if thread is not None:
             thread.stop()
@@ -217,12 +219,12 @@ def sweep_health(container: Container) -> int:
     )
 
 
-def start_runtime(container: Container) -> None:
+def start_runtime(container: Container, *, restore: Any = None) -> None:
     """Bring back the instances that should be serving (reconcile desired vs actual)."""
     from bbws.instances.runtime import reconcile
 
     try:
-        counts = reconcile(container)
+        counts = reconcile(container, restore=restore)
     except Exception:  # the API must come up even when the runtime cannot (missing packages are reported)
         log.exception("instances could not be reconciled")
         return
@@ -230,8 +232,30 @@ def start_runtime(container: Container) -> None:
         log.info("instances reconciled", extra=counts)
 
 
+def start_runtime_in_background(container: Container) -> None:
+    """Note which instances should be serving (a store query, before any job is taken), then bring them back in
+    a thread. A job for an instance not back yet starts it itself or waits for its start (`bring_back`)."""
+    from bbws.instances.runtime import Restore
+
+    restore = Restore()
+    try:
+        restore.collect(container.store)
+    except Exception:  # the store is down: nothing to restore now; jobs and the supervisor carry on
+        log.exception("instances to restore could not be listed")
+        return
+    container.extras["restore"] = restore
+    restore.thread = threading.Thread(target=start_runtime, args=(container,), kwargs={"restore": restore},
+                                      name="bbws-runtime-restore", daemon=True)
+    restore.thread.start()
+
+
 def stop_runtime(container: Container) -> None:
     """Stop the instances' processes this server started (their data stays; the next start brings them back)."""
+    restore = container.extras.pop("restore", None)
+    if restore is not None:  # no instance is started after the driver shut down
+        restore.stopping.set()
+        if restore.thread is not None:
+            restore.thread.join(RESTORE_JOIN_SECONDS)
     driver = container.extras.get("runtime")
     if driver is not None:
         driver.shutdown()

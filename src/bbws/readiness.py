@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -22,19 +23,41 @@ def _store_check(container: Container) -> dict[str, Any]:
 
 
 def _worker_check(container: Container) -> dict[str, Any]:
-    """Some worker (in this process or another sharing the store) has beaten within two leases. On SQS without
-    an in-process worker the consumers are Lambda functions, which keep no heartbeat: not checked."""
+    """Some worker (in this process or another sharing the store) has beaten within two leases, and no live
+    worker's job loop is stalled (no poll and no step report for its stall limit). On SQS without an in-process
+    worker the consumers are Lambda functions, which keep no heartbeat: not checked."""
     settings = container.settings
     if settings.queue == "sqs" and not settings.run_worker:
         return {"status": "skipped", "detail": "jobs run in SQS-driven consumers"}
-    age = Heartbeats(container.store).freshest_age()
+    records, now = Heartbeats(container.store).all(), time.time()
     limit = 2 * settings.job_lease_seconds
-    if age is None:
+    if not records:
         return {"status": "failing", "detail": "no worker has a heartbeat"}
+    age = now - max(float(r.get("beatAt", 0)) for r in records)
     if age > limit:
         return {"status": "failing", "detail": f"no worker heartbeat for {age:.0f} s (limit {limit:.0f} s)",
                 "heartbeatAgeSeconds": round(age, 1)}
+    stalled = _stalled(records, now=now, live_within=limit, default_stall=settings.worker_stall_seconds)
+    if stalled is not None:
+        idle, stall = stalled
+        return {"status": "failing", "heartbeatAgeSeconds": round(age, 1), "stalledSeconds": round(idle, 1),
+                "detail": f"a worker's job loop has made no progress for {idle:.0f} s (limit {stall:.0f} s); "
+                          "its watchdog hands the job back and starts a fresh loop"}
     return {"status": "ok", "heartbeatAgeSeconds": round(age, 1)}
+
+
+def _stalled(
+    records: list[dict[str, Any]], *, now: float, live_within: float, default_stall: float
+) -> tuple[float, float] | None:
+    """The longest stall (seconds without progress, and that worker's limit) among live workers, if any."""
+    worst: tuple[float, float] | None = None
+    for record in records:
+        if record.get("progressAt") is None or now - float(record.get("beatAt", 0)) > live_within:
+            continue  # a dead worker is the heartbeat's concern; an old record tells nothing about progress
+        idle, stall = now - float(record["progressAt"]), float(record.get("stallSeconds") or default_stall)
+        if idle > stall and (worst is None or idle > worst[0]):
+            worst = (idle, stall)
+    return worst
 
 
 def _runtime_checks(container: Container) -> dict[str, Probe]:

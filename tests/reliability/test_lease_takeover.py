@@ -18,6 +18,7 @@ from bbws.jobs import operations as ops
 from bbws.jobs.queue import Job
 from tests.reliability import handlers
 from tests.reliability.test_worker_kills import worker_process
+from tests.support import waiting
 from tests.support.api import rid
 
 LEASE = 30.0  # the default: a job that came back by its lease running out would fail the bound below
@@ -44,10 +45,8 @@ def attempts(container: Container, job: Job) -> list[dict[str, Any]]:
 
 
 def wait_until(what: str, check: Any, timeout: float = TIMEOUT) -> Any:
-    give_up = time.monotonic() + timeout
-    while not (found := check()):
-        assert time.monotonic() < give_up, f"{what}: not within {timeout} s"
-        time.sleep(0.05)
+    found = waiting.wait_until(check, timeout=timeout)
+    assert found, f"{what}: not within {timeout} s"
     return found
 
 

@@ -8,8 +8,12 @@ who created a parent folder first. Processes the runtime starts (PHP, MariaDB) r
 
 from __future__ import annotations
 
+import fcntl
 import os
+import shutil
 import stat
+import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -41,6 +45,64 @@ def open_private(path: Path, mode: str = "wb") -> Iterator[IO[Any]]:
     os.fchmod(fd, FILE_MODE)
     with os.fdopen(fd, mode) as handle:
         yield handle
+
+
+@contextmanager
+def file_lock(path: Path, *, timeout: float | None = None) -> Iterator[bool]:
+    """An exclusive lock on `path` (0600) shared with every process on this data dir, and with other threads of
+    this one (each call opens its own handle). Waits without end when `timeout` is None, else up to `timeout`
+    seconds (0: one try); yields whether it is held. Let go when the block ends."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    with open_private(path, "a") as handle:
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | (0 if deadline is None else fcntl.LOCK_NB))
+                break
+            except BlockingIOError:
+                if deadline is not None and time.monotonic() >= deadline:
+                    yield False
+                    return
+                time.sleep(0.05)
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+SCRATCH_PREFIX = "scratch-"  # scratch-<pid>-<random>: the pid tells whether the folder's owner still runs
+
+
+@contextmanager
+def scratch(parent: Path) -> Iterator[Path]:
+    """A private folder under `parent` for one piece of work (an archive unpacked, a dump written), removed after
+    it. A process killed in the middle never removes its own, so each new one first sweeps those of dead
+    processes (`sweep_scratch`)."""
+    sweep_scratch(parent)
+    private_dir(parent)
+    with tempfile.TemporaryDirectory(dir=parent, prefix=f"{SCRATCH_PREFIX}{os.getpid()}-") as work:
+        yield Path(work)
+
+
+def sweep_scratch(parent: Path) -> list[Path]:
+    """Remove the scratch folders under `parent` whose process is gone; returns them. Folders of a live process
+    (this one's other threads, or a `bbws worker` sharing the data dir) stay."""
+    swept = []
+    for folder in parent.glob(f"{SCRATCH_PREFIX}*") if parent.is_dir() else ():
+        owner = folder.name.removeprefix(SCRATCH_PREFIX).split("-", 1)[0]
+        if owner.isdigit() and not _running(int(owner)):
+            shutil.rmtree(folder, ignore_errors=True)
+            swept.append(folder)
+    return swept
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process has that pid now
+    return True
 
 
 def write_private(path: Path, data: bytes | str) -> None:

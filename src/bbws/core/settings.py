@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     # a worker sees the holder's process gone. See docs/api/operations-and-dlq.md.
     job_lease_seconds: float = Field(default=30.0, ge=1)
     job_heartbeat_seconds: float = Field(default=5.0, gt=0)
+    # A worker loop that neither polls nor reports a step for this long is stuck: its job is handed back and a
+    # fresh loop takes over. Longer than the longest single runtime step (a dump or an import: 600 s at most).
+    worker_stall_seconds: float = Field(default=900.0, gt=0)
     # EventBridge bus the relay publishes domain events to (none locally; `bbws-events-{environment}` on AWS).
     event_bus: str | None = None
 
@@ -100,6 +103,9 @@ class Settings(BaseSettings):
     def _heartbeat_within_lease(self) -> Settings:
         if self.job_heartbeat_seconds >= self.job_lease_seconds:
             raise ValueError("BBWS_JOB_HEARTBEAT_SECONDS must be shorter than BBWS_JOB_LEASE_SECONDS")
+        if self.worker_stall_seconds <= self.job_heartbeat_seconds:
+            # the watchdog looks once per heartbeat: a shorter stall could never be seen in time
+            raise ValueError("BBWS_WORKER_STALL_SECONDS must be longer than BBWS_JOB_HEARTBEAT_SECONDS")
         return self
 
     @model_validator(mode="after")

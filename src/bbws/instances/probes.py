@@ -1,4 +1,5 @@
-"""Read-only probes of the local runtime for `/readyz`: is the private MariaDB up, do serving instances answer."""
+"""Read-only probes of the local runtime for `/readyz` and health checks: is the private MariaDB up, do serving
+instances answer."""
 
 from __future__ import annotations
 
@@ -23,10 +24,20 @@ def _accepts(address: Any, family: int) -> bool:
     return True
 
 
+def database_outage(driver: Any) -> str | None:
+    """Why the runtime's database is known to be down and restarting (its last start failed), at once and without
+    touching it; None when it is not known to be down, or the runtime keeps no database of its own."""
+    outage = getattr(getattr(driver, "db", None), "outage", None)
+    return outage() if callable(outage) else None
+
+
 def mariadb_check(driver: Any) -> dict[str, Any]:
     """The private MariaDB: not needed before its first start; after that its process must run and its socket
-    accept connections."""
+    accept connections. One the supervisor is restarting after a failed start says so."""
     db = driver.db
+    outage = database_outage(driver)
+    if outage is not None:
+        return {"status": "failing", "detail": outage}
     if not Path(db.state_file).exists():
         return {"status": "ok", "detail": "not started yet: no site has needed it"}
     if db.running_pid() is None:

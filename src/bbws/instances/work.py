@@ -22,7 +22,7 @@ from bbws.instances.models import (
     InstanceStatus,
     working_status,
 )
-from bbws.instances.runtime import driver_of
+from bbws.instances.runtime import bring_back, driver_of
 from bbws.jobs.operations import RELEASE_HOOKS
 from bbws.jobs.queue import Job
 from bbws.jobs.registry import JobContext, PermanentFailure, registry
@@ -174,6 +174,7 @@ def handle_instance_work(job: Job, ctx: JobContext) -> dict[str, Any]:
         driver = driver_of(container)
     except DriverError as exc:  # not configured: retrying cannot help; the release hook marks the instance FAILED
         raise PermanentFailure(exc.reason) from exc
+    bring_back(container, tenant_id=job.tenant_id, environment=job.payload["environment"])  # not back yet
     work = InstanceWork(
         store=container.store,
         clock=container.clock,

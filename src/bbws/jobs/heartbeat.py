@@ -68,11 +68,19 @@ class Heartbeats:
     def __init__(self, store: ItemStore) -> None:
         self.store = store
 
-    def beat(self, worker_id: str, *, in_hand: int) -> None:
+    def beat(
+        self, worker_id: str, *, in_hand: int, progress_age: float | None = None, stall: float | None = None
+    ) -> None:
+        """Record a beat; with `progress_age`, when the worker's job loop last moved on (and after how many
+        seconds without progress its watchdog calls it stuck: `stall`), for `/readyz`."""
         now = time.time()
         host, _, rest = worker_id.partition(":")
+        progress = {} if progress_age is None else {"progressAt": now - progress_age}
+        if stall is not None:
+            progress["stallSeconds"] = stall
         self.store.put(
             {
+                **progress,
                 "pk": WORKERS_PK,
                 "sk": f"WORKER#{worker_id}",
                 "type": "workerHeartbeat",
@@ -93,11 +101,6 @@ class Heartbeats:
 
     def all(self) -> list[dict[str, Any]]:
         return list(self.store.query(WORKERS_PK, sk_prefix="WORKER#", limit=1000).items)
-
-    def freshest_age(self) -> float | None:
-        """Seconds since the most recent beat of any worker; None when no worker has a record."""
-        beats = [float(r.get("beatAt", 0)) for r in self.all()]
-        return time.time() - max(beats) if beats else None
 
 
 def reclaim_orphans(*, queue: JobQueue, heartbeats: Heartbeats, me: str, lease: float) -> int:
@@ -121,9 +124,11 @@ class Beater:
     def __init__(
         self, *, worker_id: str, queue: JobQueue, heartbeats: Heartbeats, lease: float, interval: float,
         in_hand: Callable[[], Any], lock: threading.Lock,
+        progress: Callable[[], float | None] | None = None, stall: float | None = None,
     ) -> None:
         self.worker_id, self.queue, self.heartbeats = worker_id, queue, heartbeats
         self.lease, self.interval, self.in_hand, self.lock = lease, interval, in_hand, lock
+        self.progress, self.stall = progress, stall  # seconds since the job loop last moved on; its limit
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name=f"bbws-heartbeat-{worker_id}", daemon=True)
 
@@ -141,7 +146,8 @@ class Beater:
                 held = list(self.in_hand())
                 if held:
                     self.queue.extend(held, self.lease)
-            self.heartbeats.beat(self.worker_id, in_hand=len(held))
+            age = self.progress() if self.progress is not None else None
+            self.heartbeats.beat(self.worker_id, in_hand=len(held), progress_age=age, stall=self.stall)
             reclaim_orphans(queue=self.queue, heartbeats=self.heartbeats, me=self.worker_id, lease=self.lease)
         except Exception:
             log.exception("heartbeat failed", extra={"worker": self.worker_id})

@@ -13,6 +13,7 @@ from bbws.core.changes import Actor, Changes
 from bbws.core.errors import ApiError
 from bbws.core.logs import request_id_var
 from bbws.jobs import operations as ops
+from bbws.jobs import watchdog
 from bbws.jobs.heartbeat import Beater, Heartbeats, new_worker_id
 from bbws.jobs.queue import Delivery, Job, JobQueue, backoff_seconds
 from bbws.jobs.registry import HandlerRegistry, JobContext, PermanentFailure
@@ -78,6 +79,8 @@ class Worker:
         self._held: dict[str, Delivery] = {}  # receipt -> delivery whose lease the heartbeat renews
         self._held_lock = threading.Lock()
         self._beater: Beater | None = None
+        self._loop_state: watchdog.LoopState | None = None  # the loop thread `run` watches now
+        self.stalled_loops = 0  # loops the watchdog replaced
 
     def start_heartbeat(self) -> None:
         """From now on, jobs are taken for a short lease that a heartbeat thread renews (see `Beater`)."""
@@ -85,7 +88,8 @@ class Worker:
         self._beater = Beater(
             worker_id=self.id, queue=self.queue, heartbeats=Heartbeats(self.container.store),
             lease=settings.job_lease_seconds, interval=settings.job_heartbeat_seconds,
-            in_hand=self._held.values, lock=self._held_lock,
+            in_hand=self._held.values, lock=self._held_lock, progress=self._progress_age,
+            stall=settings.worker_stall_seconds,
         )
         self._beater.start()
 
@@ -149,6 +153,7 @@ class Worker:
             holder: dict[str, dict[str, Any] | None] = {"op": op}
 
             def report(progress: int, message: str) -> None:
+                watchdog.progressed()  # a job that reports its steps is not stuck, however long it runs
                 current = holder["op"]
                 if current is not None:
                     holder["op"] = self._write(
@@ -209,16 +214,23 @@ class Worker:
         if beating:
             with self._held_lock:
                 self._held.update((d.receipt, d) for d in deliveries)
+        loop = watchdog.current()
         done: list[Delivery] = []
         try:
             for index, delivery in enumerate(deliveries):
-                if self.stopping.is_set():  # stopping: hand back what was taken but not started
+                # stopping, or replaced by the watchdog: hand back what was taken but not started
+                if self.stopping.is_set() or (loop is not None and loop.halted()):
                     self._drop(deliveries[index:])
                     for untouched in deliveries[index:]:
                         self.queue.release(untouched)
                     break
+                if loop is not None:
+                    loop.current, loop.waiting = delivery, deliveries[index + 1 :]
+                    loop.progressed()
                 self.process(delivery, done=done)
         finally:
+            if loop is not None:
+                loop.current, loop.waiting = None, []
             self._drop(deliveries)
             self.queue.ack_many(done)  # one statement per batch instead of one per job
         if ticks:
@@ -236,16 +248,66 @@ class Worker:
 
     def run(self, *, idle_wait: float = 0.25) -> None:
         """Loop until `stop()`; the job in hand finishes first (undelivered ones stay queued). While busy, the
-        relay runs at most every RELAY_INTERVAL and the ticks every TICK_INTERVAL, not after every batch."""
+        relay runs at most every RELAY_INTERVAL and the ticks every TICK_INTERVAL, not after every batch.
+
+        The jobs run in a loop thread that this one watches: a loop that neither polls nor reports a step for
+        `worker_stall_seconds` (a handler or a poll that never returns) is left behind, its job handed back
+        with the reason, and a fresh loop takes over."""
         self.start_heartbeat()
+        settings = self.container.settings
         try:
-            self._loop(idle_wait)
+            loop = self._start_loop(idle_wait)
+            while loop.thread is not None and loop.thread.is_alive():
+                loop.thread.join(settings.job_heartbeat_seconds)
+                if loop.thread.is_alive() and loop.idle_for() > settings.worker_stall_seconds:
+                    self._abandon(loop)
+                    if self.stopping.is_set():
+                        break  # stopping: nothing left to finish
+                    loop = self._start_loop(idle_wait)
         finally:
             self.stop_heartbeat()
 
-    def _loop(self, idle_wait: float) -> None:
+    def _start_loop(self, idle_wait: float) -> watchdog.LoopState:
+        number = self._loop_state.number + 1 if self._loop_state else 1
+        loop = watchdog.LoopState(number=number)
+        loop.thread = threading.Thread(target=self._loop, args=(idle_wait, loop), daemon=True,
+                                       name=f"{threading.current_thread().name}-loop-{number}")
+        self._loop_state = loop
+        loop.thread.start()
+        return loop
+
+    def _progress_age(self) -> float | None:
+        loop = self._loop_state
+        return loop.idle_for() if loop is not None else None
+
+    def _abandon(self, loop: watchdog.LoopState) -> None:
+        """The watchdog's move on a stuck loop: it takes nothing more, its lease renewals stop, its job goes back
+        to the queue at once with the reason (the receive counts: a job that always hangs ends in the DLQ) and the
+        jobs it took but never started go back untouched."""
+        loop.stop.set()
+        self.stalled_loops += 1
+        stuck, waiting, idle = loop.current, list(loop.waiting), loop.idle_for()
+        with self._held_lock:  # only what the loop has not settled yet
+            held = [d for d in ([stuck] if stuck else []) + waiting if self._held.pop(d.receipt, None) is not None]
+        log.error("worker loop stalled; handing its job back and starting a fresh loop",
+                  extra={"worker": self.id, "stalledForSeconds": round(idle, 1),
+                         "job": stuck.job.name if stuck else None})
+        reason = f"the worker running it made no progress for {idle:.0f} s (stalled); handed back"
+        for delivery in held:
+            try:
+                if delivery is stuck:
+                    self.queue.retry(delivery, error=reason, delay_seconds=0)
+                else:
+                    self.queue.release(delivery)
+            except Exception:  # its lease is no longer renewed: it comes back when that runs out
+                log.exception("a stalled loop's job could not be handed back", extra={"job": delivery.job.name})
+
+    def _loop(self, idle_wait: float, loop: watchdog.LoopState | None = None) -> None:
+        if loop is not None:
+            watchdog.bind(loop)
         last_relay = last_tick = float("-inf")
-        while not self.stopping.is_set():
+        while not self.stopping.is_set() and not (loop is not None and loop.halted()):
+            watchdog.progressed()
             now = time.monotonic()
             relay, ticks = now - last_relay >= RELAY_INTERVAL, now - last_tick >= TICK_INTERVAL
             last_relay, last_tick = (now if relay else last_relay), (now if ticks else last_tick)

@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import logging
 import re
-import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
 from bbws.core.changes import Actor
 from bbws.core.errors import Conflict, NotFound, UnprocessableEntity
-from bbws.core.files import private_dir
+from bbws.core.files import private_dir, scratch
 from bbws.instances.driver import DriverError, InstanceSpec, RuntimeDriver
 from bbws.instances.runtime import driver_of
 from bbws.plugins.catalog import archive_of, check_installable, find_entry, get_entry
@@ -382,9 +381,5 @@ def _wordpress() -> Iterator[None]:
         raise WordPressFailed(f"WordPress could not do it: {reason}", reason=reason, runtimeCode=exc.code) from exc
 
 
-@contextmanager
-def _scratch(container: Any) -> Iterator[Path]:
-    root = Path(container.settings.data_dir) / "work"
-    private_dir(root)
-    with tempfile.TemporaryDirectory(prefix="site-plugin-", dir=root) as work:
-        yield Path(work)
+def _scratch(container: Any) -> AbstractContextManager[Path]:
+    return scratch(Path(container.settings.data_dir) / "work")

@@ -9,6 +9,7 @@ import httpx
 
 from bbws.core.clock import Clock, iso
 from bbws.instances.driver import DriverError, InstanceSpec, RuntimeDriver
+from bbws.instances.probes import database_outage
 from bbws.sites import drift
 from bbws.sites.models import HealthStatus
 
@@ -50,7 +51,10 @@ def check_site(
             "siteHealth": site_health,
             "drift": found,
         }
+    outage = database_outage(driver)  # known down and restarting: say so now rather than wait for a start
     try:
+        if outage is not None:
+            raise DriverError(outage, code="RUNTIME_DB_UNAVAILABLE", retryable=True)
         report = driver.run_admin(spec, key, "health")
     except DriverError as exc:
         reason = _short(exc.reason)

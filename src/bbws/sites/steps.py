@@ -8,6 +8,7 @@ from typing import Any
 
 from bbws.core.errors import ApiError
 from bbws.instances.driver import DriverError, InstanceSpec
+from bbws.instances.runtime import bring_back
 from bbws.jobs.registry import PermanentFailure
 from bbws.plugins import catalog, site_service
 from bbws.sites import backups, history
@@ -173,6 +174,8 @@ def promote(ctx: SiteContext, source: dict[str, Any], params: dict[str, Any], re
     target = get_site(store=ctx.store, tenant_id=source["tenantId"], site_id=params["targetSiteId"])
     promotion = get_promotion(store=ctx.store, source=source, promotion_id=params["promotionId"])
     spec = _spec(ctx, target)
+    # the job brought back its own (the source's) instance after a restart; the target's is checked over HTTP below
+    bring_back(ctx.container, tenant_id=target["tenantId"], environment=target["environment"])
     backup = None
     if params.get("preBackupId"):
         report(10, "Backing up the target.")
@@ -325,10 +328,12 @@ def delete(ctx: SiteContext, site: dict[str, Any], params: dict[str, Any], repor
         spec: InstanceSpec | None = _spec(ctx, site)
     except DriverError:
         spec = None  # the instance is gone: nothing is left to back up or remove
-    if spec is not None and ctx.driver.site_info(spec, site["key"]) is not None:
-        report(10, "Backing up the site first.")
-        item = backups.take_backup(ctx, spec, site, item)
+    if spec is not None:
+        if ctx.driver.site_info(spec, site["key"]) is not None:
+            report(10, "Backing up the site first.")
+            item = backups.take_backup(ctx, spec, site, item)
         report(60, "Removing the database, user and files.")
+        # also when the runtime no longer shows the site: a removal a crash cut short is finished, not left
         ctx.driver.delete_site(spec, site["key"])
     changes = ctx.changes()
     after = settle(changes, site, site["pendingOperationId"], audit="site.deleted", status=S.DELETED.value, url=None)

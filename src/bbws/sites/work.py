@@ -10,7 +10,7 @@ from bbws.core.changes import Actor, Changes
 from bbws.core.links import href
 from bbws.events.outbox import enqueue
 from bbws.instances.driver import DriverError
-from bbws.instances.runtime import driver_of
+from bbws.instances.runtime import bring_back, driver_of
 from bbws.instances.service import spec_of
 from bbws.instances.work import DEPROVISION_HOOKS
 from bbws.jobs.operations import RELEASE_HOOKS
@@ -150,6 +150,7 @@ def _run(job: Job, ctx: JobContext) -> dict[str, Any]:
     if site.get("pendingOperationId") != op_id:
         raise PermanentFailure(f"site {site['siteId']} is no longer waiting for operation {op_id}")
     action = A(job.payload["action"])
+    bring_back(ctx.container, tenant_id=site["tenantId"], environment=site["environment"])  # not back yet
     try:
         return steps.STEPS[action](site_ctx, site, job.payload.get("params") or {}, ctx.report)
     except DriverError as exc:
@@ -188,6 +189,7 @@ def check_health(job: Job, ctx: JobContext) -> dict[str, Any]:
     site = ctx.container.store.get(tenant_keys.tenant_pk(job.tenant_id), keys.site_sk(job.payload["siteId"]))
     if site is None or site["status"] != S.ACTIVE or site.get("pendingOperationId"):
         return {"checked": False}
+    bring_back(ctx.container, tenant_id=site["tenantId"], environment=site["environment"])
     report = check_now(
         container=ctx.container, driver=driver_of(ctx.container), actor=Actor.system("health"), site=site
     )

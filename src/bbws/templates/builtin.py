@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +12,7 @@ from typing import Any
 
 from bbws.artifacts import artifacts_of
 from bbws.core.changes import Actor, Changes
+from bbws.core.files import scratch
 from bbws.core.ids import new_id
 from bbws.instances.driver import DriverError, InstanceSpec, RuntimeDriver, SiteSpec
 from bbws.instances.runtime import driver_of
@@ -238,9 +238,7 @@ def build(container: Any, record: dict[str, Any]) -> dict[str, Any]:
         avoid = [b.themes[0] for b in BUILTINS if b is not builtin]  # two built-ins, two different looks
         theme = builder.fill(builtin, avoid)
         plugins = [p for p in builder.admin("plugins") if p.get("active")]
-        work_dir = Path(container.settings.data_dir) / "tmp"
-        work_dir.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(dir=work_dir) as work:
+        with scratch(Path(container.settings.data_dir) / "tmp") as work:
             archive = driver.export_site(spec, key, Path(work) / "site.tar.gz")
             stored = artifacts_of(container).put(record["artifactKey"], archive)
     finally:

@@ -4,14 +4,13 @@
 from __future__ import annotations
 
 import logging
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from bbws.artifacts import artifacts_of
 from bbws.core.changes import Actor, Changes
 from bbws.core.clock import iso
-from bbws.core.files import private_dir
+from bbws.core.files import scratch
 from bbws.core.links import act, href, links
 from bbws.instances.driver import DriverError, SiteSpec
 from bbws.instances.runtime import driver_of
@@ -35,8 +34,7 @@ def _actor(ctx: JobContext) -> Actor:
 
 
 def _work_dir(container: Any) -> Path:
-    folder = Path(container.settings.data_dir) / "tmp"  # beside the artifacts: a put hard-links, not copies
-    return private_dir(folder)
+    return Path(container.settings.data_dir) / "tmp"  # beside the artifacts: a put hard-links, not copies
 
 
 def _result(template: dict[str, Any], number: int, status: str, **more: Any) -> dict[str, Any]:
@@ -87,7 +85,7 @@ def handle_make(job: Job, ctx: JobContext) -> dict[str, Any]:
     number = next_version(int(template.get("latestVersion") or 0))
     artifact_key = keys.artifact_key(template["slug"], number, template["templateId"])
     ctx.report(10, "Exporting the site.")
-    with tempfile.TemporaryDirectory(dir=_work_dir(container)) as work:
+    with scratch(_work_dir(container)) as work:
         archive = _driving(driver.export_site, spec, site["key"], Path(work) / "site.tar.gz")
         themes = _driving(driver.run_admin, spec, site["key"], "themes")
         plugins = [p for p in _driving(driver.run_admin, spec, site["key"], "plugins") if p.get("active")]
@@ -156,7 +154,7 @@ def handle_preview(job: Job, ctx: JobContext) -> dict[str, Any]:
         )
         ctx.report(20, "Importing the template into the preview site.")
         try:
-            with tempfile.TemporaryDirectory(dir=_work_dir(container)) as work:
+            with scratch(_work_dir(container)) as work:
                 record = records.merged(template, version)
                 archive = _driving(lambda: archive_for(container=container, template=record, work_dir=Path(work)))
                 site = SiteSpec(

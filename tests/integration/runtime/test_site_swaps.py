@@ -4,6 +4,7 @@ or undone by the next attempt, leaving no database or folder behind."""
 
 from __future__ import annotations
 
+import tarfile
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -12,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from bbws.instances.driver import InstanceSpec, SiteInfo
+from bbws.instances.driver import DriverError, InstanceSpec, SiteInfo
 from bbws.instances.local import swap
 from bbws.instances.local.layout import MAINTENANCE_FLAG
 from tests.integration.runtime.helpers import Runtime, get, make_site
@@ -183,3 +184,56 @@ def test_a_suspended_site_stays_suspended_through_a_restore(
     assert (Path(site.files_path) / MAINTENANCE_FLAG).is_file()
     runtime.driver.set_site_maintenance(spec, key_of(site), False)
     assert get(site.url)[0] == 200
+
+
+def test_a_long_replacement_holds_neither_its_neighbours_nor_health_reads(
+    runtime: Runtime, live: tuple[InstanceSpec, SiteInfo, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spec, site, archive = live
+    neighbour = runtime.driver.install_site(spec, make_site())
+    building, release = threading.Event(), threading.Event()
+    real = swap.exchange
+
+    def slow_switch(new: Path, old: Path) -> None:
+        building.set()
+        release.wait(60)
+        real(new, old)
+
+    monkeypatch.setattr(swap, "exchange", slow_switch)
+    restore = threading.Thread(target=runtime.driver.import_site, args=(spec, same_site(site), archive), daemon=True)
+    restore.start()
+    try:
+        assert building.wait(60), "the replacement never reached its switch"
+        # Meanwhile: reads of the site being replaced, and every action on another site of the instance, go on.
+        assert runtime.driver.run_admin(spec, key_of(site), "health")["wordpress"]
+        assert runtime.driver.site_info(spec, key_of(neighbour)) is not None
+        runtime.driver.set_site_maintenance(spec, key_of(neighbour), True)
+        runtime.driver.set_site_maintenance(spec, key_of(neighbour), False)
+        third = runtime.driver.install_site(spec, make_site())  # the registry takes both writers' entries
+        assert restore.is_alive()
+    finally:
+        release.set()
+        restore.join(120)
+    entries = runtime.driver.files(spec).read_sites()
+    assert {key_of(site), key_of(neighbour), key_of(third)} <= set(entries)
+    assert entries[key_of(site)]["database"] == site.database_user + "$1"
+    assert leftovers(runtime, spec, site) == CLEAN
+
+
+def test_a_replacement_that_fails_is_undone_at_once_and_the_site_serves_on(
+    runtime: Runtime, live: tuple[InstanceSpec, SiteInfo, Path], tmp_path: Path
+) -> None:
+    spec, site, archive = live
+    broken = tmp_path / "broken.tar.gz"
+    unpacked = tmp_path / "unpacked"
+    unpacked.mkdir()
+    with tarfile.open(archive) as tar:
+        tar.extractall(unpacked, filter="data")
+    (unpacked / "database.sql").write_text("THIS IS NOT SQL;\n")
+    with tarfile.open(broken, "w:gz") as tar:
+        for name in ("manifest.json", "database.sql", "wp-content"):
+            tar.add(unpacked / name, arcname=name)
+    with pytest.raises(DriverError, match="loading the dump"):
+        runtime.driver.import_site(spec, same_site(site), broken)
+    assert leftovers(runtime, spec, site) == CLEAN
+    assert get(site.url)[0] == 200 and "Made after the backup" in titles(site)

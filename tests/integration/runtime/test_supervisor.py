@@ -18,18 +18,13 @@ from bbws.instances.driver import DriverError, InstanceSpec
 from bbws.instances.local import processes
 from bbws.instances.local.mariadb import MariaDB
 from tests.integration.runtime.helpers import Runtime, get, make_site
+from tests.support.waiting import wait_until
 
 BOUND = 45.0  # seconds any recovery may take here (a restart takes about one)
 
 
 def wait_for(probe: Callable[[], Any], *, timeout: float = BOUND) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = probe()
-        if found:
-            return found
-        time.sleep(0.1)
-    return None
+    return wait_until(probe, timeout=timeout, every=0.1)
 
 
 def state_of(pid: int) -> str | None:

@@ -7,7 +7,6 @@ writer rather than waiting for it.
 
 from __future__ import annotations
 
-import fcntl
 import os
 import shutil
 import subprocess
@@ -17,6 +16,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
+from bbws.core.files import file_lock
 from bbws.instances.driver import DriverError
 
 COMMITTER = ("BBWS control plane", "gitops@bbws.io")
@@ -85,12 +85,8 @@ class GitRepo:
         with _locks_guard:
             thread_lock = _locks.setdefault(key, threading.Lock())
         git_dir = Path(self.git("rev-parse", "--absolute-git-dir").stdout.strip())
-        with thread_lock, open(git_dir / "bbws-gitops.lock", "a") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+        with thread_lock, file_lock(git_dir / "bbws-gitops.lock"):
+            yield
 
     # -- work tree
     def write(self, relative: str, content: str) -> None:

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import shutil
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bbws.core.files import open_private, write_private
+from bbws.core.files import write_private
 from bbws.instances.driver import (
     DriverError,
     DriverResult,
@@ -22,8 +20,9 @@ from bbws.instances.driver import (
     SiteSpec,
     Versions,
 )
-from bbws.instances.local import layout, naming, packages, processes
+from bbws.instances.local import naming, packages, ports, processes
 from bbws.instances.local.layout import MAINTENANCE_FLAG, InstanceFiles
+from bbws.instances.local.locks import Locks, SharedLock
 from bbws.instances.local.mariadb import MariaDB
 from bbws.instances.local.sites import Place, Sites
 from bbws.instances.local.supervisor import PhpRestarts, Supervisor
@@ -59,8 +58,7 @@ class LocalDriver(RuntimeDriver):
         self.db = MariaDB(root=self.root, tools=self.tools, port=mariadb_port)
         self.cores = CoreTemplates(core_dir=self.root / "core", source=wordpress_source)
         self.sites = Sites(db=self.db, cores=self.cores)
-        self._guard = threading.Lock()
-        self._locks: dict[str, threading.RLock] = {}
+        self._locks = Locks()
         self._serving: set[Path] = set()  # instances this object started or adopted: stopped by shutdown()
         self.supervisor = Supervisor([self.db.watch, PhpRestarts(self).check])
 
@@ -90,30 +88,32 @@ class LocalDriver(RuntimeDriver):
     def files(self, spec: InstanceSpec) -> InstanceFiles:
         return InstanceFiles(self.root / "instances" / naming.instance_dirname(spec.tenant_id, spec.environment))
 
-    def _instance_lock(self, name: str) -> threading.RLock:
-        with self._guard:
-            return self._locks.setdefault(name, threading.RLock())
+    def _instance_lock(self, name: str) -> SharedLock:
+        return self._locks.instance(name)
 
     @contextlib.contextmanager
     def _locked(self, spec: InstanceSpec) -> Iterator[InstanceFiles]:
+        """The instance to itself: no other instance action, and no site action, runs on it meanwhile."""
         files = self.files(spec)
-        with self._instance_lock(files.root.name):
+        with self._instance_lock(files.root.name).alone():
             yield files
+
+    @contextlib.contextmanager
+    def _shared(self, spec: InstanceSpec, key: str | None = None) -> Iterator[InstanceFiles]:
+        """The instance kept as it is (no start, stop, update or removal) while a site action runs, and the site
+        `key` (when given) to this action alone; actions on other sites run side by side."""
+        files = self.files(spec)
+        with self._instance_lock(files.root.name).shared():
+            if key is None:
+                yield files
+                return
+            with self._locks.site(files.root.name, naming.site_key(key)):
+                yield files
 
     def _db_up(self) -> None:
         """MariaDB running, and the supervisor watching it (and the PHP groups) from now on."""
         self.db.ensure_running()
         self.supervisor.start()
-
-    @contextlib.contextmanager
-    def _port_lock(self) -> Iterator[None]:
-        """Across processes sharing this root (`bbws serve` and `bbws worker`): one port choice at a time."""
-        with open_private(self.root / "ports.lock", "a") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
 
     def _state(self, files: InstanceFiles) -> dict[str, Any]:
         state = files.read_state()
@@ -142,25 +142,8 @@ class LocalDriver(RuntimeDriver):
 
     def _claim_port(self, spec: InstanceSpec, files: InstanceFiles) -> dict[str, Any]:
         """The instance's port: the one it recorded, the one in `spec.resources`, or a free one of the range."""
-        state = files.read_state()
-        if isinstance(state.get("port"), int):
-            return state
-        wanted = spec.resources.get("port")
-        with self._port_lock():
-            taken = layout.recorded_ports(self.root / "instances", besides=files.root)
-            if isinstance(wanted, int):
-                if wanted in taken:
-                    raise DriverError(f"port {wanted} belongs to another instance", code="CONFLICT")
-                port: int | None = wanted
-            else:
-                port = naming.choose_port(self.port_range, taken=taken, is_free=processes.port_is_free)
-            if port is None:
-                raise DriverError(
-                    f"no free port left in {self.port_range.start}-{self.port_range.stop - 1}", code="NO_CAPACITY"
-                )
-            state = {**self._spec_state(spec), "port": port}
-            files.write_state(state)  # under the lock, so the next choice sees it taken
-        return state
+        return ports.claim(self.root, files, self.port_range, wanted=spec.resources.get("port"),
+                           fresh=self._spec_state(spec))
 
     def _running_pid(self, files: InstanceFiles, port: int) -> int | None:
         pid = files.read_pid()
@@ -341,44 +324,44 @@ class LocalDriver(RuntimeDriver):
     def shutdown(self) -> None:
         self.supervisor.stop()
         for root in list(self._serving):
-            with self._instance_lock(root.name):
+            with self._instance_lock(root.name).alone():
                 self._stop(InstanceFiles(root))
         self.db.shutdown()
 
     # -- sites -------------------------------------------------------------------------------------------------
     @contextlib.contextmanager
-    def _site_place(self, spec: InstanceSpec) -> Iterator[Place]:
-        """MariaDB running, the instance's lock held and its place resolved: what every site operation needs.
-        MariaDB comes first: a thread waiting for it must not hold the instance's lock."""
+    def _site_place(self, spec: InstanceSpec, key: str | None = None) -> Iterator[Place]:
+        """MariaDB running, the instance's lock shared (and the site's held, for `key`) and its place resolved:
+        what every site operation needs. MariaDB comes first: a thread waiting for it must hold no lock."""
         self._db_up()
-        with self._locked(spec) as files:
+        with self._shared(spec, key) as files:
             yield self._place(spec, files)
 
     def install_site(self, spec: InstanceSpec, site: SiteSpec) -> SiteInfo:
-        with self._site_place(spec) as place:
+        with self._site_place(spec, site.key) as place:
             return self.sites.install(place, site)
 
     def delete_site(self, spec: InstanceSpec, key: str) -> None:
         if self.files(spec).read_state().get("port") is not None:
-            with self._site_place(spec) as place:
+            with self._site_place(spec, key) as place:
                 self.sites.delete(place, key)
 
     def site_info(self, spec: InstanceSpec, key: str) -> SiteInfo | None:
-        with self._locked(spec) as files:
+        with self._shared(spec) as files:
             if files.read_state().get("port") is None:
                 return None
             return self.sites.info(self._place(spec, files), key)
 
     def export_site(self, spec: InstanceSpec, key: str, archive: Path) -> Path:
-        with self._site_place(spec) as place:
+        with self._site_place(spec, key) as place:
             return self.sites.export(place, key, archive)
 
     def import_site(self, spec: InstanceSpec, site: SiteSpec, archive: Path) -> SiteInfo:
-        with self._site_place(spec) as place:
+        with self._site_place(spec, site.key) as place:
             return self.sites.import_(place, site, archive)
 
     def search_replace(self, spec: InstanceSpec, key: str, old: str, new: str) -> int:
-        with self._site_place(spec) as place:
+        with self._site_place(spec, key) as place:
             return self.sites.search_replace(place, key, old, new)
 
     def run_admin(self, spec: InstanceSpec, key: str, command: str, args: dict[str, Any] | None = None) -> Any:
@@ -387,23 +370,22 @@ class LocalDriver(RuntimeDriver):
 
     def copy_site(self, source: InstanceSpec, source_key: str, target: InstanceSpec, site: SiteSpec) -> SiteInfo:
         """Straight from the source's database and files (one MariaDB server holds every instance's sites)."""
-        first, second = sorted((source, target), key=lambda spec: self.files(spec).root.name)
-        with self._locked(first), self._locked(second):
-            source_place = self._place(source, self.files(source))
-            with self._site_place(target) as place:
+        with self._shared(source) as source_files:
+            source_place = self._place(source, source_files)
+            with self._site_place(target, site.key) as place:
                 return self.sites.copy(source_place, source_key, place, site)
 
     def install_package(self, spec: InstanceSpec, key: str, kind: str, archive: Path) -> dict[str, Any]:
-        with self._site_place(spec) as place:
+        with self._site_place(spec, key) as place:
             return packages.install(self.sites, place, key, kind, archive)
 
     def remove_package(self, spec: InstanceSpec, key: str, kind: str, slug: str) -> None:
-        with self._site_place(spec) as place:
+        with self._site_place(spec, key) as place:
             packages.remove(self.sites, place, key, kind, slug)
 
     def set_site_maintenance(self, spec: InstanceSpec, key: str, enabled: bool) -> None:
         """Suspend (503 maintenance page) or resume one site; its files and database stay."""
-        with self._locked(spec) as files:
+        with self._shared(spec, key) as files:
             info = self.sites.info(self._place(spec, files), key)
             if info is None:
                 raise DriverError(f"no site {key} in this instance", code="NOT_FOUND")

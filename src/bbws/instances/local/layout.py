@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bbws.core.files import private_dir, write_private
+from bbws.core import files
+from bbws.core.files import file_lock, private_dir, write_private
 from bbws.instances.local import naming
 
 MAINTENANCE_FLAG = ".bbws-maintenance"
@@ -63,6 +66,13 @@ class InstanceFiles:
     def mail_log(self, key: str) -> Path:
         return self.mail / f"{naming.site_key(key)}.jsonl"
 
+    def scratch(self) -> contextlib.AbstractContextManager[Path]:
+        """A private folder under run/ for one site operation, removed after it (those of killed processes too)."""
+        return files.scratch(self.run)
+
+    def sweep_scratch(self) -> list[Path]:
+        return files.sweep_scratch(self.run)
+
     def create(self) -> None:
         for folder in (self.root, self.www, self.run, self.logs, self.mail):
             private_dir(folder)  # wp-config files below hold database passwords
@@ -84,6 +94,15 @@ class InstanceFiles:
 
     def write_sites(self, sites: dict[str, dict[str, Any]]) -> None:
         _write_json(self.sites_file, {"sites": sites})
+
+    @contextlib.contextmanager
+    def editing_sites(self) -> Iterator[dict[str, dict[str, Any]]]:
+        """sites.json for a read-modify-write, one writer at a time across threads and across the processes that
+        share the data dir (`bbws serve`, `bbws worker`); written back when the block ends without an error."""
+        with file_lock(self.root / "sites.lock"):
+            sites = self.read_sites()
+            yield sites
+            self.write_sites(sites)
 
     def read_pid(self) -> int | None:
         try:

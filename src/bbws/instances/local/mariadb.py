@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import json
-import os
-import pwd
-import shutil
 import subprocess
 import tempfile
 import threading
@@ -19,9 +15,10 @@ from typing import Any
 
 import pymysql
 
-from bbws.core.files import CHILD_UMASK, open_private, private_dir, write_private
+from bbws.core.files import CHILD_UMASK, file_lock, open_private, private_dir, write_private
 from bbws.instances.driver import DriverError
-from bbws.instances.local import config, processes
+from bbws.instances.local import mariadb_setup as setup
+from bbws.instances.local import processes
 from bbws.instances.local.databases import SiteDatabases
 from bbws.instances.local.versions import Toolbox
 
@@ -62,6 +59,7 @@ class MariaDB(SiteDatabases):
         self.wanted = False  # set by the first ensure_running: from then on the supervisor keeps a server up
         self.generation = 0  # changes whenever a server is seen dying or a new one is up
         self.backoff = processes.Backoff()
+        self.last_failure: str | None = None  # why the last start failed; cleared when a server is up again
 
     # -- lifecycle ---------------------------------------------------------------------------------------------
     def ensure_running(self, *, timeout: float = WAIT_FOR_SERVER) -> None:
@@ -76,7 +74,8 @@ class MariaDB(SiteDatabases):
                 if not self._starting and self.backoff.due(now):
                     self._starting = True
                     break
-                if now >= deadline:
+                # a wait that cannot end in a start (the next try is after the deadline) fails now, not at the end
+                if now >= deadline or (not self._starting and self.backoff.next_try > deadline):
                     raise unavailable(f"MariaDB is not running and did not come back within {timeout:.0f} s; "
                                       "it is being restarted")
                 self._cond.wait(min(deadline - now, max(self.backoff.next_try - now, 0.05)))
@@ -87,6 +86,7 @@ class MariaDB(SiteDatabases):
         except Exception as exc:
             with self._cond:
                 self.backoff.failed(time.monotonic())
+                self.last_failure = exc.reason if isinstance(exc, DriverError) else str(exc)
             if isinstance(exc, DriverError):
                 raise
             raise unavailable(f"MariaDB could not be started: {exc}") from exc
@@ -96,20 +96,20 @@ class MariaDB(SiteDatabases):
                 self._cond.notify_all()
 
     def _bring_up(self) -> None:
-        """Adopt this root's live server or start one; no thread lock is held while this waits."""
+        """Adopt this root's live server or start one. No thread lock is held while this waits, and the file lock
+        shared with the other processes on this root (`bbws serve` and `bbws worker`) only while deciding who
+        starts the server and recording it: every process then waits for it to answer outside that lock."""
         if not self._adopt():
-            # `bbws serve` and `bbws worker` share the root: one of them starts the server, the other adopts it.
-            private_dir(self.dir)
-            with open_private(self.dir / "start.lock", "a") as handle:
-                fcntl.flock(handle, fcntl.LOCK_EX)
-                try:
-                    if not self._adopt():
-                        self._start(self._read_state())
-                finally:
-                    fcntl.flock(handle, fcntl.LOCK_UN)
+            child = self._claim_start()
+            if child is None:  # another process started one as we looked: wait for it, as for any live server
+                if not self._adopt():
+                    raise unavailable(f"MariaDB started by another process died: {processes.tail(self.log)}")
+            else:
+                self._wait_started(child)
         with self._cond:
             self.generation += 1
             self.backoff.started(time.monotonic())
+            self.last_failure = None
 
     def _up(self) -> bool:
         """The server seen ready still runs (called with `_cond` held). A death is noticed here, whether the
@@ -122,6 +122,18 @@ class MariaDB(SiteDatabases):
             self.backoff.died(time.monotonic())
             self._cond.notify_all()
         return False
+
+    def outage(self) -> str | None:
+        """Why the server is known to be down now: it is wanted, not up, and its last start failed, so the
+        supervisor is restarting it with backoff. None otherwise (up, never needed, or a first restart under way).
+        Health reads answer with this at once instead of waiting for a start that is known to fail."""
+        with self._cond:
+            if not self.wanted or self._up() or self.last_failure is None:
+                return None
+            wait = max(self.backoff.next_try - time.monotonic(), 0.0)
+            reason, failures = self.last_failure, self.backoff.failures
+        return (f"MariaDB is down and restarting: its last start failed ({_first_line(reason)}); "
+                f"{failures} failed start(s) in a row, next attempt in {wait:.0f} s")
 
     def lost(self, generation: int) -> bool:
         """True when the server a caller started using (`generation`, read after ensure_running) is gone."""
@@ -153,11 +165,40 @@ class MariaDB(SiteDatabases):
             self._ready_pid = state["pid"]
         return True
 
-    def _start(self, state: dict[str, Any] | None) -> None:
+    @contextlib.contextmanager
+    def _start_lock(self, *, timeout: float = WAIT_FOR_SERVER) -> Iterator[None]:
+        """The file lock of this root's starts, across processes; held for short decisions only, so a process
+        that cannot have it within `timeout` gives up (retryable) rather than wait without end."""
+        with file_lock(self.dir / "start.lock", timeout=timeout) as held:
+            if not held:
+                raise unavailable("another process on this data dir holds MariaDB's start lock")
+            yield
+
+    def _claim_start(self) -> subprocess.Popen[bytes] | None:
+        """Under the start lock: None when a server of this root runs (another process started it), else a new
+        server process, recorded in the state file before the lock is let go (so the others adopt it)."""
+        with self._start_lock():
+            state = self._read_state()
+            if state and self._is_ours(state["pid"]):
+                return None
+            return self._spawn(state)
+
+    def _wait_started(self, child: subprocess.Popen[bytes]) -> None:
+        """Wait (outside any lock) until the server just spawned answers, then secure it; stop it when it fails."""
+        try:
+            self._wait_ready(child.pid, deadline=time.monotonic() + 30)
+            self._secure()
+            self._ready_pid = child.pid
+        except Exception:
+            self._stop_pid(child.pid)
+            raise
+
+    def _spawn(self, state: dict[str, Any] | None) -> subprocess.Popen[bytes]:
         mariadbd = self.tools.require("mariadbd")
         private_dir(self.run)
         if not (self.data / "mysql").is_dir():
-            self._install()
+            # once per root, under the lock: until it is done there is no server to wait for
+            setup.install(self.tools, self.dir, self.data)
         port = self.wanted_port
         if port is None:
             recorded = state["port"] if state else None
@@ -174,7 +215,7 @@ class MariaDB(SiteDatabases):
             f"--port={port}",
             "--bind-address=127.0.0.1",
             f"--pid-file={self.run / 'mariadbd.pid'}",
-            f"--user={_user()}",
+            f"--user={setup.server_user()}",
             f"--log-error={self.log}",
             "--skip-name-resolve",
             "--innodb-log-file-size=8M",
@@ -186,46 +227,11 @@ class MariaDB(SiteDatabases):
         ]
         with open_private(self.dir / "mariadbd.out", "ab") as out:
             child = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=out, start_new_session=True,
-                                     umask=CHILD_UMASK, env=_private_env())
+                                     umask=CHILD_UMASK, env=setup.private_env())
         processes.adopt_child(child)  # reaped with the other children, whoever looks first
         self._child, self.port = child, port
         self._write_state({"pid": child.pid, "port": port, "datadir": str(self.data)})
-        try:
-            self._wait_ready(child.pid, deadline=time.monotonic() + 30)
-            self._secure()
-            self._ready_pid = child.pid
-        except Exception:
-            self._stop_pid(child.pid)
-            raise
-
-    def _install(self) -> None:
-        install = self.tools.require("mariadb-install-db")
-        staging = self.dir / "data.new"
-        shutil.rmtree(staging, ignore_errors=True)
-        private_dir(self.data.parent)
-        done = subprocess.run(
-            [
-                install,
-                "--no-defaults",
-                f"--datadir={staging}",
-                f"--user={_user()}",
-                "--auth-root-authentication-method=normal",
-                "--skip-test-db",
-                "--innodb-log-file-size=8M",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-            stdin=subprocess.DEVNULL,
-            umask=CHILD_UMASK,
-            env=_private_env(),
-        )
-        if done.returncode != 0:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise DriverError(f"mariadb-install-db failed: {(done.stderr or done.stdout).strip()[-500:]}")
-        shutil.rmtree(self.data, ignore_errors=True)
-        staging.rename(self.data)
+        return child
 
     def _wait_ready(self, pid: int, *, deadline: float) -> None:
         while time.monotonic() < deadline:
@@ -250,34 +256,9 @@ class MariaDB(SiteDatabases):
         install-db leaves password-less root accounts on 127.0.0.1 and ::1 that anyone on the machine could use."""
         if self.client_cnf.exists():
             return
-        pending = self.client_cnf.with_suffix(".new")
-        secret = self._cnf_password(pending) or config.password(32)
-        self._write_cnf(pending, secret)
-        try:
-            conn = self._connect_as(secret, timeout=5)
-        except pymysql.err.OperationalError:
-            conn = self._connect_as("", timeout=5)
-        with conn, conn.cursor() as cur:
-            cur.execute("SELECT User, Host FROM mysql.user WHERE User = '' OR (User = 'root' AND Host <> 'localhost')")
-            for user, host in cur.fetchall():
-                cur.execute("DROP USER IF EXISTS %s@%s", (user, host))
-            cur.execute("ALTER USER 'root'@'localhost' IDENTIFIED BY %s", (secret,))
-            cur.execute("FLUSH PRIVILEGES")
-        pending.rename(self.client_cnf)
-
-    def _write_cnf(self, path: Path, secret: str) -> None:
-        with open_private(path, "w") as out:
-            out.write(f"[client]\nuser=root\npassword={secret}\nsocket={self.socket}\n")
-
-    @staticmethod
-    def _cnf_password(path: Path) -> str | None:
-        try:
-            for line in path.read_text().splitlines():
-                if line.startswith("password="):
-                    return line.partition("=")[2]
-        except OSError:
-            return None
-        return None
+        with self._start_lock():  # `bbws serve` and `bbws worker` may both see the fresh server: one secures it
+            if not self.client_cnf.exists():
+                setup.secure(self.client_cnf, self.socket, self._connect_as)
 
     def shutdown(self) -> None:
         """Stop the server of this root if it runs (`mariadb-admin shutdown`, then signals); not restarted."""
@@ -344,7 +325,7 @@ class MariaDB(SiteDatabases):
         self, *, timeout: int = 10, database: str | None = None, read_timeout: int | None = None
     ) -> pymysql.Connection:
         """A root connection over the socket (the password from client.cnf once the server is secured)."""
-        secret = self._cnf_password(self.client_cnf) or self._cnf_password(self.client_cnf.with_suffix(".new")) or ""
+        secret = setup.cnf_password(self.client_cnf) or setup.cnf_password(self.client_cnf.with_suffix(".new")) or ""
         return self._connect_as(secret, timeout=timeout, database=database, read_timeout=read_timeout)
 
     @contextlib.contextmanager
@@ -370,11 +351,6 @@ class MariaDB(SiteDatabases):
         return DriverError(reason) if up else unavailable(f"MariaDB went away: {reason}")
 
 
-def _private_env() -> dict[str, str]:
-    """mariadbd sets its own umask from these (default 0660 files): owner-only, like the rest of the data dir."""
-    return {**os.environ, "UMASK": "0600", "UMASK_DIR": "0700"}
-
-
-def _user() -> str:
-    """The account mariadbd runs as: ours (root needs saying so, or mariadbd refuses to start)."""
-    return pwd.getpwuid(os.getuid()).pw_name
+def _first_line(text: str, limit: int = 300) -> str:
+    line = next((part.strip() for part in text.splitlines() if part.strip()), "no reason given")
+    return line if len(line) <= limit else line[: limit - 1] + "…"

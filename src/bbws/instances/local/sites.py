@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import tarfile
-import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -70,19 +71,18 @@ class Sites:
     # -- registry ----------------------------------------------------------------------------------------
     def _claim(self, place: Place, key: str, path: str, title: str) -> dict[str, Any]:
         """Record the site as being made (or return its entry); refuses a path or database owned elsewhere."""
-        sites = place.files.read_sites()
-        entry = sites.get(key)
-        if entry is not None and entry["path"] != path:
-            raise DriverError(f"site {key} already exists at /{entry['path']}/", code="CONFLICT")
-        if any(other != key and each["path"] == path for other, each in sites.items()):
-            raise DriverError(f"the path /{path}/ is taken by another site of this instance", code="CONFLICT")
-        if entry is None:
-            if self.db.database_exists(naming.database_name(key)):
-                raise DriverError(f"database {naming.database_name(key)} belongs to another instance", code="CONFLICT")
-            entry = {"path": path, "title": title, "status": "installing", "createdAt": int(time.time())}
-            sites[key] = entry
-            place.files.write_sites(sites)
-        return entry
+        if key not in place.files.read_sites() and self.db.database_exists(naming.database_name(key)):
+            raise DriverError(f"database {naming.database_name(key)} belongs to another instance", code="CONFLICT")
+        with place.files.editing_sites() as sites:  # two sites made at once cannot both take one path
+            entry = sites.get(key)
+            if entry is not None and entry["path"] != path:
+                raise DriverError(f"site {key} already exists at /{entry['path']}/", code="CONFLICT")
+            if any(other != key and each["path"] == path for other, each in sites.items()):
+                raise DriverError(f"the path /{path}/ is taken by another site of this instance", code="CONFLICT")
+            if entry is None:
+                entry = {"path": path, "title": title, "status": "installing", "createdAt": int(time.time())}
+                sites[key] = entry
+            return dict(entry)
 
     def _settle(self, place: Place, key: str, **fields: Any) -> None:
         self._settle_files(place.files, key, **fields)
@@ -90,26 +90,35 @@ class Sites:
     @staticmethod
     def _settle_files(files: InstanceFiles, key: str, **fields: Any) -> None:
         """Write `fields` into the site's entry; a field given as None is removed."""
-        sites = files.read_sites()
-        entry = {**sites[key], **fields}
-        sites[key] = {name: value for name, value in entry.items() if value is not None}
-        files.write_sites(sites)
+        with files.editing_sites() as sites:
+            entry = {**sites[key], **fields}
+            sites[key] = {name: value for name, value in entry.items() if value is not None}
 
-    def _build(self, place: Place, key: str, path: str, title: str) -> Build:
+    @contextlib.contextmanager
+    def _building(self, place: Place, key: str, path: str, title: str) -> Iterator[Build]:
         """Where a copy of a site is made: beside the live site when one is there to be replaced (visitors keep
-        seeing it until the switch), else in the site's own place (a new site, or one whose making was cut short)."""
+        seeing it until the switch), else in the site's own place (a new site, or one whose making was cut short).
+        A replacement that fails is undone at once (the live site never changed); a crash leaves it to the next
+        attempt, which finishes or undoes it first."""
         entry = place.files.read_sites().get(key)
-        if (
+        if not (
             entry is not None
             and entry.get("status") == "ready"
             and entry["path"] == path
             and (place.files.site_dir(path) / "index.php").is_file()
         ):
-            return self.swaps.begin(place.files, key, entry)
-        entry = self._claim(place, key, path, title)
-        self._settle(place, key, status="installing")
-        return Build(key=key, path=path, database=database_of(key, entry), folder=place.files.site_dir(path),
-                     generation=int(entry.get("generation") or 0), replacing=False)
+            entry = self._claim(place, key, path, title)
+            self._settle(place, key, status="installing")
+            yield Build(key=key, path=path, database=database_of(key, entry), folder=place.files.site_dir(path),
+                        generation=int(entry.get("generation") or 0), replacing=False)
+            return
+        build = self.swaps.begin(place.files, key, entry)
+        try:
+            yield build
+        except Exception:
+            with contextlib.suppress(Exception):  # what cannot be undone now (MariaDB gone) the next attempt undoes
+                self.swaps.recover(place.files, key, place.files.read_sites()[key])
+            raise
 
     def _ready(self, place: Place, key: str) -> dict[str, Any]:
         entry = place.files.read_sites().get(naming.site_key(key))
@@ -213,9 +222,8 @@ class Sites:
         for folder in folders_of(place.files, entry):
             shutil.rmtree(folder, ignore_errors=True)
         place.files.mail_log(key).unlink(missing_ok=True)
-        sites = place.files.read_sites()
-        sites.pop(key, None)
-        place.files.write_sites(sites)
+        with place.files.editing_sites() as sites:
+            sites.pop(key, None)
 
     def info(self, place: Place, key: str) -> SiteInfo | None:
         entry = place.files.read_sites().get(naming.site_key(key))
@@ -226,7 +234,7 @@ class Sites:
         site_dir = place.files.site_dir(entry["path"])
         private_dir(archive.parent)
         partial = archive.with_name(archive.name + ".partial")
-        with tempfile.TemporaryDirectory(dir=place.files.run) as work:
+        with place.files.scratch() as work:
             dump = Path(work) / "database.sql"
             self.db.dump(database_of(key, entry), dump)
             manifest = {
@@ -249,45 +257,45 @@ class Sites:
 
     def import_(self, place: Place, site: SiteSpec, archive: Path) -> SiteInfo:
         key, path = naming.site_key(site.key), naming.site_path(site.path)
-        with tempfile.TemporaryDirectory(dir=place.files.run) as work:
+        with place.files.scratch() as work:
             manifest = _unpack(archive, Path(work))
-            build = self._build(place, key, path, site.title)
-            secret = self._new_database(place, build)
-            self.db.load(build.database, Path(work) / "database.sql")
-            wordpress.new_site_files(
-                self.cores.ensure(place.wordpress_version), build.folder, wp_content=Path(work) / "wp-content"
-            )
-        return self._finish_copy(
-            place,
-            site,
-            build,
-            str(manifest["url"]),
-            manifest.get("wordpressVersion"),
-            imported_from=manifest.get("key"),
-            secret=secret,
-        )
+            with self._building(place, key, path, site.title) as build:
+                secret = self._new_database(place, build)
+                self.db.load(build.database, Path(work) / "database.sql")
+                wordpress.new_site_files(
+                    self.cores.ensure(place.wordpress_version), build.folder, wp_content=Path(work) / "wp-content"
+                )
+                return self._finish_copy(
+                    place,
+                    site,
+                    build,
+                    str(manifest["url"]),
+                    manifest.get("wordpressVersion"),
+                    imported_from=manifest.get("key"),
+                    secret=secret,
+                )
 
     def copy(self, source: Place, source_key: str, place: Place, site: SiteSpec) -> SiteInfo:
         """Copy a site of this MariaDB server (any instance) over `site`: the database straight from server to
         server, `wp-content` file by file; no archive in between."""
         entry = self._ready(source, source_key)
         key, path = naming.site_key(site.key), naming.site_path(site.path)
-        build = self._build(place, key, path, site.title)
-        secret = self._new_database(place, build)
-        self.db.copy_database(database_of(source_key, entry), build.database)
-        with tempfile.TemporaryDirectory(dir=place.files.run) as work:
-            content = Path(work) / "wp-content"
-            shutil.copytree(source.files.site_dir(entry["path"]) / "wp-content", content, symlinks=True)
-            wordpress.new_site_files(self.cores.ensure(place.wordpress_version), build.folder, wp_content=content)
-        return self._finish_copy(
-            place,
-            site,
-            build,
-            source.url(entry["path"]),
-            entry.get("wordpressVersion"),
-            imported_from=source_key,
-            secret=secret,
-        )
+        with self._building(place, key, path, site.title) as build:
+            secret = self._new_database(place, build)
+            self.db.copy_database(database_of(source_key, entry), build.database)
+            with place.files.scratch() as work:
+                content = Path(work) / "wp-content"
+                shutil.copytree(source.files.site_dir(entry["path"]) / "wp-content", content, symlinks=True)
+                wordpress.new_site_files(self.cores.ensure(place.wordpress_version), build.folder, wp_content=content)
+            return self._finish_copy(
+                place,
+                site,
+                build,
+                source.url(entry["path"]),
+                entry.get("wordpressVersion"),
+                imported_from=source_key,
+                secret=secret,
+            )
 
     def _new_database(self, place: Place, build: Build) -> str:
         """An empty database for the build, reachable by the site's user; the password the site will use. A site
@@ -357,10 +365,9 @@ class Sites:
             if entry.get("status") == "ready" and site_dir.is_dir():
                 wordpress.relink_core(core, site_dir)
                 self._script(place, entry["path"], "admin.php", command="upgrade-db")
-        sites = place.files.read_sites()
-        for entry in sites.values():
-            entry["wordpressVersion"] = place.wordpress_version
-        place.files.write_sites(sites)
+        with place.files.editing_sites() as sites:
+            for entry in sites.values():
+                entry["wordpressVersion"] = place.wordpress_version
 
 
 def _unpack(archive: Path, work: Path) -> dict[str, Any]:

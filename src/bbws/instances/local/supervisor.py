@@ -8,16 +8,14 @@ threads that serve requests and run jobs.
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bbws.core.files import open_private
+from bbws.core.files import file_lock
 from bbws.instances.driver import DriverError, InstanceSpec
 from bbws.instances.local import processes
 from bbws.instances.local.layout import InstanceFiles
@@ -29,15 +27,21 @@ log = logging.getLogger("bbws.runtime")
 
 TICK = 0.25  # seconds between checks: a dead server is noticed within this, then restarted per its backoff
 STUCK_AFTER = 120.0  # a tick that has not finished for this long is reported (a check hangs)
+WATCH_EVERY = 5.0  # seconds between the watchdog's looks at the supervisor thread
 
 
 class Supervisor:
-    def __init__(self, checks: list[Callable[[], None]], *, tick: float = TICK) -> None:
+    def __init__(
+        self, checks: list[Callable[[], None]], *, tick: float = TICK, watch_every: float = WATCH_EVERY
+    ) -> None:
         self.checks = checks
-        self.tick = tick
+        self.tick, self.watch_every = tick, watch_every
         self._stop = threading.Event()  # the current thread's: a replaced thread keeps its own, set
         self._guard = threading.Lock()
         self._thread: threading.Thread | None = None
+        self._watchdog: threading.Thread | None = None
+        self._unwatched = threading.Event()  # set by stop(): the watchdog ends
+        self.replaced = 0  # stuck threads replaced
         self.last_tick = 0.0  # monotonic time the last round of checks ended (or the thread started)
 
     def start(self) -> None:
@@ -49,15 +53,32 @@ class Supervisor:
                     return
                 log.error("runtime supervisor stuck; starting a new one", extra={"stuckFor": self.stuck_for()})
                 self._stop.set()
+                self.replaced += 1
             self._stop = threading.Event()
             self.last_tick = time.monotonic()
             self._thread = threading.Thread(target=self._run, args=(self._stop,), name="bbws-runtime-supervisor",
                                             daemon=True)
             self._thread.start()
+            if self._watchdog is None or not self._watchdog.is_alive() or self._unwatched.is_set():
+                self._unwatched = threading.Event()
+                self._watchdog = threading.Thread(target=self._watch, args=(self._unwatched,),
+                                                  name="bbws-runtime-watchdog", daemon=True)
+                self._watchdog.start()
+
+    def _watch(self, unwatched: threading.Event) -> None:
+        """On a timer, not only when the driver next needs MariaDB: a stuck supervisor is replaced within
+        STUCK_AFTER + watch_every. It only reads a time and takes `_guard` briefly, so it cannot get stuck itself."""
+        while not unwatched.wait(self.watch_every):
+            try:
+                if self.stuck():
+                    self.start()
+            except Exception:  # a thread that cannot be started now is tried again on the next look
+                log.exception("runtime supervisor watchdog failed")
 
     def stop(self) -> None:
         with self._guard:
             thread, self._thread = self._thread, None
+            self._unwatched.set()
         self._stop.set()
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout=10)
@@ -112,12 +133,13 @@ class PhpRestarts:
             if not isinstance(port, int) or not backoff.due(now):
                 continue
             lock = driver._instance_lock(root.name)
-            if not lock.acquire(blocking=False):
-                continue  # an action on this instance is under way and starts or stops it itself
+            # Shared, like a site action: only an instance action (start, stop, update, removal) excludes a restart
+            if not lock.acquire_shared(blocking=False):
+                continue  # an instance action is under way and starts or stops it itself
             try:
-                with _held_elsewhere(files.run / "supervise.lock") as busy:
+                with file_lock(files.run / "supervise.lock", timeout=0) as mine:
                     # `bbws serve` and `bbws worker` may both serve it: one restarts, the other then sees it run
-                    if not busy and root in driver._serving and not driver._running_pid(files, port):
+                    if mine and root in driver._serving and not driver._running_pid(files, port):
                         driver._serve(_spec_of(state), files, state)
                         backoff.started(time.monotonic())
                         log.warning("restarted the PHP server of an instance", extra={"instance": root.name})
@@ -126,7 +148,7 @@ class PhpRestarts:
                 log.error("the PHP server of an instance could not be restarted",
                           extra={"instance": root.name, "error": str(exc)})
             finally:
-                lock.release()
+                lock.release_shared()
 
 
 def _spec_of(state: dict[str, Any]) -> InstanceSpec:
@@ -142,16 +164,3 @@ def _spec_of(state: dict[str, Any]) -> InstanceSpec:
     )
 
 
-@contextlib.contextmanager
-def _held_elsewhere(path: Path) -> Iterator[bool]:
-    """A non-blocking file lock: yields True (and holds nothing) when another process holds it."""
-    with open_private(path, "a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield True
-            return
-        try:
-            yield False
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
