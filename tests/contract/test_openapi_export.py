@@ -14,7 +14,7 @@ from pydantic import BaseModel
 from typer.testing import CliRunner
 
 import bbws.openapi
-from bbws.cli import app as cli
+from bbws.cli.main import app as cli
 from bbws.openapi import AREAS, COMBINED, export_specs, exported_files
 from bbws.openapi.downgrade import downgrade
 

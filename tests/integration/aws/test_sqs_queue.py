@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from bbws.cli import app
+from bbws.cli.main import app
 from bbws.jobs.queue import Job
 from bbws.jobs.sqs_queue import DLQ_RETENTION_SECONDS, SqsQueue
 

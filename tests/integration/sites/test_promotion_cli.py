@@ -7,7 +7,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from bbws.cli import app
+from bbws.cli.main import app
 from tests.integration.operations.conftest import LiveServer
 from tests.integration.sites.conftest import SiteHarness
 

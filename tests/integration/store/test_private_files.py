@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bbws.artifacts.local import LocalArtifacts
-from bbws.cli import app as cli
+from bbws.cli.main import app as cli
 from bbws.core.files import open_private, private_dir, repair_tree, write_private
 from bbws.instances.local.layout import InstanceFiles
 from bbws.store.sqlite_store import SqliteStore

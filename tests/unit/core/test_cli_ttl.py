@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import typer
 
-from bbws.cli import parse_ttl
+from bbws.cli.main import parse_ttl
 
 
 @pytest.mark.parametrize(

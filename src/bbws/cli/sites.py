@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from bbws.cli_client import (
+from bbws.cli.common import (
     DEFAULT_URL,
     TIMEOUT,
     AsJson,
@@ -28,8 +28,6 @@ from bbws.client.api import BbwsClient
 sites_app = typer.Typer(
     help="Sites: create, clone, back up, restore, promote DEV -> SIT -> PROD, health.", no_args_is_help=True
 )
-templates_app = typer.Typer(help="Site templates (published ones; platform admins see all).", no_args_is_help=True)
-plugins_app = typer.Typer(help="The plugin and theme catalog.", no_args_is_help=True)
 SITE_COLUMNS = ("siteId", "environment", "subdomain", "status", "healthStatus", "url")
 Tenant = Annotated[str, typer.Option("--tenant", help="Tenant id (ten_...).")]
 Env = Annotated[str | None, typer.Option("--env", help="dev, sit or prod (with --subdomain).")]
@@ -304,27 +302,3 @@ def sites_backups(
     with connect(url, token, data_dir) as client:
         items = client.list_backups(tenant, _site_id(client, tenant, site, env, subdomain))
         print_json(items) if as_json else table(items, ("backupId", "status", "reason", "size", "createdAt"))
-
-
-@templates_app.command("list")
-def templates_list(
-    url: Url = DEFAULT_URL, token: Token = None, data_dir: DataDir = None, as_json: AsJson = False
-) -> None:
-    """Templates a site can be created from."""
-    with connect(url, token, data_dir) as client:
-        items = client.list_templates()
-        print_json(items) if as_json else table(items, ("templateId", "slug", "name", "category", "version"))
-
-
-@plugins_app.command("list")
-def plugins_list(
-    kind: Annotated[str | None, typer.Option("--kind", help="plugin or theme.")] = None,
-    url: Url = DEFAULT_URL,
-    token: Token = None,
-    data_dir: DataDir = None,
-    as_json: AsJson = False,
-) -> None:
-    """The approved plugins and themes."""
-    with connect(url, token, data_dir) as client:
-        items = client.list_plugins(kind=kind)
-        print_json(items) if as_json else table(items, ("pluginId", "kind", "slug", "version", "name"))

@@ -11,10 +11,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from bbws.cli_client import literal, load_settings, operations_app, tenants_app
-from bbws.cli_dlq import dlq_app
-from bbws.cli_instances import instances_app
-from bbws.cli_sites import plugins_app, sites_app, templates_app
+from bbws.cli.catalog import plugins_app, templates_app
+from bbws.cli.common import DataDir, literal, load_settings
+from bbws.cli.dlq import dlq_app
+from bbws.cli.instances import instances_app
+from bbws.cli.operations import operations_app
+from bbws.cli.sites import sites_app
+from bbws.cli.tenants import tenants_app
 from bbws.core.settings import Settings
 
 app = typer.Typer(help="BBWS: control plane for multi-tenant WordPress hosting.", no_args_is_help=True)
@@ -35,11 +38,6 @@ out = Console(soft_wrap=True)
 
 PLATFORM_ROLE_GROUPS = {"ADMIN": "platform-admin", "OPERATOR": "platform-operator", "VIEWER": "platform-viewer"}
 ADMIN_TOKEN_TTL = 30 * 86_400
-
-DataDir = Annotated[
-    Path | None, typer.Option("--data-dir", help="Where state lives (env BBWS_DATA_DIR).", show_default=False)
-]
-
 
 def settings_for(data_dir: Path | None = None, **overrides: object) -> Settings:
     if data_dir is not None:
@@ -131,7 +129,7 @@ def worker_command(
     concurrency: Annotated[int, typer.Option(min=1, max=32, help="Jobs to run at the same time.")] = 1,
 ) -> None:
     """Run job workers in the foreground (no API). SIGTERM or Ctrl-C stops them after the jobs in hand."""
-    from bbws.app import build_container, start_runtime, stop_runtime
+    from bbws.app import build_container, start_runtime_in_background, stop_runtime
     from bbws.core import logs
     from bbws.jobs.worker_process import run_workers
 
@@ -139,7 +137,8 @@ def worker_command(
     logs.configure(settings.log_level)
     secure_data_dir(settings)
     container = build_container(settings)
-    start_runtime(container)  # the process running jobs owns the instances' processes
+    # The process running jobs owns the instances' processes; it brings them back while it already takes jobs.
+    start_runtime_in_background(container)
     try:
         run_workers(container, concurrency=concurrency)
     finally:

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from bbws.cli_client import (
+from bbws.cli.common import (
     DEFAULT_URL,
     TIMEOUT,
     AsJson,

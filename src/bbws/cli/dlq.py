@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from bbws.cli_client import DEFAULT_URL, AsJson, DataDir, Token, Url, connect, err, out, record, show_list
+from bbws.cli.common import DEFAULT_URL, AsJson, DataDir, Token, Url, connect, err, out, record, show_list
 
 DLQ_COLUMNS = ("messageId", "job", "tenantId", "operationId", "receives", "lastError", "deadAt")
 

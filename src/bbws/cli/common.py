@@ -1,4 +1,4 @@
-"""Client commands of `bbws` (tenants, operations, dlq): they talk HTTP to a running server."""
+"""What every `bbws` command shares: options, settings, the connection to a server, and how results are printed."""
 
 from __future__ import annotations
 
@@ -16,9 +16,6 @@ from rich.table import Table
 
 from bbws.client.api import BbwsClient, BbwsError, OperationTimeout, agent
 from bbws.core.settings import Settings, SettingsError
-
-tenants_app = typer.Typer(help="Tenants: create, list, show, and their lifecycle (over HTTP).", no_args_is_help=True)
-operations_app = typer.Typer(help="Long-running operations: show, watch, cancel, list.", no_args_is_help=True)
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -40,13 +37,13 @@ Token = Annotated[
 ]
 DataDir = Annotated[
     Path | None,
-    typer.Option("--data-dir", help="Where the admin-token file is (env BBWS_DATA_DIR).", show_default=False),
+    typer.Option("--data-dir", help="Where state and the admin-token file live (env BBWS_DATA_DIR).",
+                 show_default=False),
 ]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
 NoWait = Annotated[bool, typer.Option("--no-wait", help="Print the operation id and return at once.")]
 Reason = Annotated[str, typer.Option("--reason", help="Why (10 to 500 characters).")]
 TIMEOUT = Annotated[float, typer.Option("--timeout", help="Seconds to wait for the operation.")]
-TENANT_COLUMNS = ("tenantId", "organizationName", "status", "tier", "createdAt")
 
 
 def load_settings(**overrides: Any) -> Settings:
@@ -175,22 +172,6 @@ def started(client: BbwsClient, operation: dict[str, Any], *, no_wait: bool, as_
     follow(client, operation, as_json=as_json, timeout=timeout)
 
 
-# -- tenants
-@tenants_app.command("create")
-def tenants_create(
-    name: Annotated[str, typer.Option("--name", help="Organization name (unique).")],
-    email: Annotated[str, typer.Option("--email", help="Contact email.")],
-    tier: Annotated[str | None, typer.Option(help="STANDARD, PROFESSIONAL or ENTERPRISE.")] = None,
-    url: Url = DEFAULT_URL,
-    token: Token = None,
-    data_dir: DataDir = None,
-    as_json: AsJson = False,
-) -> None:
-    """Create a tenant."""
-    with connect(url, token, data_dir) as client:
-        record(client.create_tenant(name, email, tier=tier.upper() if tier else None), as_json)
-
-
 def show_list(
     every: Callable[[], Iterable[dict[str, Any]]],
     first: Callable[[], dict[str, Any]],
@@ -209,174 +190,3 @@ def show_list(
         print_json(rows)
     else:
         table(rows, columns, more=more)
-
-
-@tenants_app.command("list")
-def tenants_list(
-    status: Annotated[str | None, typer.Option(help="Only tenants in this status.")] = None,
-    tier: Annotated[str | None, typer.Option(help="Only tenants of this tier.")] = None,
-    all_pages: Annotated[bool, typer.Option("--all", help="Every page, not only the first.")] = False,
-    page_size: Annotated[int, typer.Option(min=1, max=100, help="Tenants per page.")] = 20,
-    url: Url = DEFAULT_URL,
-    token: Token = None,
-    data_dir: DataDir = None,
-    as_json: AsJson = False,
-) -> None:
-    """List tenants (those you can see)."""
-    status, tier = (status.upper() if status else None), (tier.upper() if tier else None)
-    with connect(url, token, data_dir) as client:
-        show_list(
-            lambda: client.iter_tenants(status=status, tier=tier),
-            lambda: client.list_tenants(status=status, tier=tier, page_size=page_size),
-            TENANT_COLUMNS,
-            all_pages=all_pages,
-            as_json=as_json,
-        )
-
-
-@tenants_app.command("get")
-def tenants_get(
-    tenant_id: str, url: Url = DEFAULT_URL, token: Token = None, data_dir: DataDir = None, as_json: AsJson = False
-) -> None:
-    """Show a tenant."""
-    with connect(url, token, data_dir) as client:
-        record(client.get_tenant(tenant_id), as_json)
-
-
-def _lifecycle(
-    action: str,
-    tenant_id: str,
-    reason: str | None,
-    *,
-    url: str,
-    token: str | None,
-    data_dir: Path | None,
-    no_wait: bool,
-    as_json: bool,
-    timeout: float,
-) -> None:
-    with connect(url, token, data_dir) as client:
-        operation = client.lifecycle(tenant_id, action, reason=reason)
-        started(client, operation, no_wait=no_wait, as_json=as_json, timeout=timeout)
-
-
-def _lifecycle_command(action: str, doc: str, *, needs_reason: bool) -> None:
-    """Register `bbws tenants <action>`: start the action, then wait with the bar (or `--no-wait`)."""
-    if needs_reason:
-
-        def with_reason(
-            tenant_id: str,
-            reason: Reason,
-            url: Url = DEFAULT_URL,
-            token: Token = None,
-            data_dir: DataDir = None,
-            no_wait: NoWait = False,
-            as_json: AsJson = False,
-            timeout: TIMEOUT = 600.0,
-        ) -> None:
-            _lifecycle(
-                action,
-                tenant_id,
-                reason,
-                url=url,
-                token=token,
-                data_dir=data_dir,
-                no_wait=no_wait,
-                as_json=as_json,
-                timeout=timeout,
-            )
-
-        with_reason.__doc__ = doc
-        tenants_app.command(action)(with_reason)
-        return
-
-    def without_reason(
-        tenant_id: str,
-        url: Url = DEFAULT_URL,
-        token: Token = None,
-        data_dir: DataDir = None,
-        no_wait: NoWait = False,
-        as_json: AsJson = False,
-        timeout: TIMEOUT = 600.0,
-    ) -> None:
-        _lifecycle(
-            action,
-            tenant_id,
-            None,
-            url=url,
-            token=token,
-            data_dir=data_dir,
-            no_wait=no_wait,
-            as_json=as_json,
-            timeout=timeout,
-        )
-
-    without_reason.__doc__ = doc
-    tenants_app.command(action)(without_reason)
-
-
-for _action, _doc, _reason in (
-    ("park", "Park a tenant (ACTIVE -> PARKED): instances stop, data is kept.", True),
-    ("unpark", "Unpark a tenant (PARKED -> ACTIVE).", False),
-    ("suspend", "Suspend a tenant (ACTIVE -> SUSPENDED).", True),
-    ("resume", "Resume a suspended tenant (SUSPENDED -> ACTIVE).", False),
-    ("retry", "Retry a failed onboarding (FAILED -> PENDING).", False),
-    ("delete", "Deprovision a tenant (soft delete; data is kept for the retention period).", False),
-):
-    _lifecycle_command(_action, _doc, needs_reason=_reason)
-
-
-# -- operations
-@operations_app.command("watch")
-def operations_watch(
-    operation_id: str,
-    url: Url = DEFAULT_URL,
-    token: Token = None,
-    data_dir: DataDir = None,
-    as_json: AsJson = False,
-    timeout: TIMEOUT = 600.0,
-) -> None:
-    """Follow an operation with a progress bar; exit 0 when it COMPLETED, 1 when it FAILED or was CANCELLED."""
-    with connect(url, token, data_dir) as client:
-        follow(client, client.get_operation(operation_id), as_json=as_json, timeout=timeout)
-
-
-@operations_app.command("get")
-def operations_get(
-    operation_id: str, url: Url = DEFAULT_URL, token: Token = None, data_dir: DataDir = None, as_json: AsJson = False
-) -> None:
-    """Show an operation."""
-    with connect(url, token, data_dir) as client:
-        record(client.get_operation(operation_id), as_json)
-
-
-@operations_app.command("cancel")
-def operations_cancel(
-    operation_id: str, url: Url = DEFAULT_URL, token: Token = None, data_dir: DataDir = None, as_json: AsJson = False
-) -> None:
-    """Cancel an operation that has not started yet."""
-    with connect(url, token, data_dir) as client:
-        record(client.cancel_operation(operation_id), as_json)
-
-
-@operations_app.command("list")
-def operations_list(
-    tenant_id: str,
-    status: Annotated[str | None, typer.Option(help="Only operations in this status.")] = None,
-    operation_type: Annotated[str | None, typer.Option("--type", help="Only this type, e.g. TENANT_PARK.")] = None,
-    page_size: Annotated[int, typer.Option(min=1, max=100, help="Operations to show.")] = 20,
-    url: Url = DEFAULT_URL,
-    token: Token = None,
-    data_dir: DataDir = None,
-    as_json: AsJson = False,
-) -> None:
-    """A tenant's operations, newest first."""
-    with connect(url, token, data_dir) as client:
-        page = client.list_operations(
-            tenant_id, status=status.upper() if status else None, operation_type=operation_type, page_size=page_size
-        )
-    if as_json:
-        print_json(page["items"])
-    else:
-        columns = ("operationId", "operationType", "status", "progress", "message", "createdAt")
-        table(page["items"], columns)

@@ -1,0 +1,5 @@
+"""`python -m bbws.cli`: the `bbws` command."""
+
+from bbws.cli.main import app
+
+app()
