@@ -31,16 +31,15 @@ from typing import Any
 
 import httpx
 
-from bbws.app import build_container
+from bbws.app import build_container, build_worker
 from bbws.core.changes import OUTBOX_SHARDS, Actor, Changes
 from bbws.core.clock import iso
 from bbws.core.container import Container
+from bbws.core.events import Event
 from bbws.core.settings import Settings
-from bbws.events import delivery, webhooks
-from bbws.events.models import Event
-from bbws.events.webhooks_schemas import WebhookCreate
-from bbws.jobs.runtime import build_worker
 from bbws.jobs.worker import Worker
+from bbws.notifications import delivery, webhooks
+from bbws.notifications.webhooks_schemas import WebhookCreate
 from bbws.tenants import service
 from bbws.tenants.schemas import TenantCreate
 from bench.common import Goal, median, micros, table

@@ -27,7 +27,7 @@ from bbws.core.changes import Actor
 from bbws.core.clock import ManualClock, iso
 from bbws.core.ids import new_id
 from bbws.core.pagination import CursorCodec, list_scope, render_page
-from bbws.store.port import Item, Key, key_of
+from bbws.core.store import Item, Key, key_of
 from bbws.store.sqlite_store import SqliteStore
 from bbws.tenants import keys, service
 from bbws.tenants.schemas import TenantCreate

@@ -24,10 +24,14 @@ from bbws.core.mail import FileMailer, Mailer
 from bbws.core.pagination import CursorCodec
 from bbws.core.ratelimit import RateLimiter, StreamSlots
 from bbws.core.settings import DEFAULT_SECRET, Settings
-from bbws.events.delivery import deliver_due, fan_out_publisher
-from bbws.jobs.runtime import WorkerThread, build_queue, build_worker
+from bbws.core.store import ItemStore
+from bbws.events.outbox import Relay
+from bbws.jobs.reaper import DeadLetterReaper
+from bbws.jobs.registry import HandlerRegistry
+from bbws.jobs.runtime import WorkerThread, build_queue
+from bbws.jobs.worker import Worker
+from bbws.notifications.delivery import deliver_due, fan_out_publisher
 from bbws.readiness import READY, readiness
-from bbws.store.port import ItemStore
 from bbws.tenants.roles import assignment_loader
 
 log = logging.getLogger("bbws.app")
@@ -64,6 +68,25 @@ def _cursor_secret(settings: Settings) -> bytes:
     return path.read_bytes().strip()
 
 
+def build_worker(container: Container) -> Worker:
+    """A worker over the container's queue and handlers, relaying the outbox and reaping dead letters."""
+    relay = Relay(store=container.store, queue=container.queue, publishers=container.extras.get("publishers", ()))
+    worker = Worker(container=container, queue=container.queue, registry=container.handlers, relay=relay.drain)
+    worker.ticks.append(DeadLetterReaper(container=container, queue=container.queue))
+    return worker
+
+
+def build_handlers() -> HandlerRegistry:
+    """Every context's job handlers in one registry, listed here rather than registered by importing a module."""
+    from bbws.instances.work import HANDLERS as instance_jobs
+    from bbws.sites.templating import HANDLERS as template_making_jobs
+    from bbws.sites.work import HANDLERS as site_jobs
+    from bbws.templates.work import HANDLERS as template_jobs
+    from bbws.tenants.lifecycle import HANDLERS as tenant_jobs
+
+    return HandlerRegistry(tenant_jobs, instance_jobs, site_jobs, template_making_jobs, template_jobs)
+
+
 def build_container(
     settings: Settings,
     *,
@@ -97,6 +120,7 @@ def build_container(
         streams=StreamSlots(per_token=settings.sse_streams_per_token, per_tenant=settings.sse_streams_per_tenant),
         mailer=mailer or FileMailer(settings.data_dir / "mail", clock),
         queue=build_queue(settings, store=store),
+        handlers=build_handlers(),
         load_assignments=assignment_loader(store),
         issuer=issuer,
     )
@@ -121,16 +145,17 @@ def build_container(
 
 
 def create_app(settings: Settings | None = None, *, container: Container | None = None) -> FastAPI:
-    from bbws.events.stream_api import router as event_stream_router
-    from bbws.events.webhooks_api import router as webhooks_router
     from bbws.instances.api import router as instances_router
     from bbws.jobs.api import router as operations_router
     from bbws.jobs.dlq_api import router as dlq_router
+    from bbws.notifications.stream_api import router as event_stream_router
+    from bbws.notifications.webhooks_api import router as webhooks_router
     from bbws.plugins.api import body_limits as plugin_body_limits
     from bbws.plugins.api import router as plugins_router
-    from bbws.plugins.site_api import router as site_plugins_router
     from bbws.sites.api import router as sites_router
     from bbws.sites.api_ops import router as site_ops_router
+    from bbws.sites.plugins.api import router as site_plugins_router
+    from bbws.sites.templating_api import router as template_making_router
     from bbws.templates.admin_api import admin_router as template_admin_router
     from bbws.templates.api import router as templates_router
     from bbws.tenants.api import router as tenants_router
@@ -186,6 +211,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
         plugins_router,
         site_plugins_router,
         templates_router,
+        template_making_router,
         template_admin_router,
     ):
         app.include_router(router)

@@ -21,7 +21,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bbws.events.delivery import signature_headers
+from bbws.notifications.delivery import signature_headers
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs" / "api"

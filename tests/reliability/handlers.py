@@ -16,9 +16,9 @@ from typing import Any
 
 from bbws.core.changes import Actor, Changes
 from bbws.core.ids import new_id
+from bbws.core.store import NOT_EXISTS, ConditionFailed
 from bbws.jobs.queue import Job
-from bbws.jobs.registry import JobContext, registry
-from bbws.store.port import NOT_EXISTS, ConditionFailed
+from bbws.jobs.registry import Handler, JobContext
 
 JOB = "ReliabilityEffect"
 ACTION = "effect.applied"
@@ -34,7 +34,6 @@ def _pause() -> None:
     time.sleep(random.uniform(0.01, 0.04))
 
 
-@registry.register(JOB)
 def apply_effect(job: Job, ctx: JobContext) -> dict[str, Any]:
     """Write the job's effect and its event once; a redelivered job finds the effect and only reports."""
     store, clock = ctx.container.store, ctx.container.clock
@@ -60,7 +59,6 @@ def apply_effect(job: Job, ctx: JobContext) -> dict[str, Any]:
 SLOW_JOB = "ReliabilitySlow"
 
 
-@registry.register(SLOW_JOB)
 def run_slowly(job: Job, ctx: JobContext) -> dict[str, Any]:
     """A long job: its first attempt runs for `payload.seconds` (long enough to be killed in), later attempts
     finish at once. Each attempt records when it started and in which process."""
@@ -72,3 +70,6 @@ def run_slowly(job: Job, ctx: JobContext) -> dict[str, Any]:
     if not earlier:
         time.sleep(float(job.payload.get("seconds", 60)))
     return {"message": "Ran.", "attempts": len(earlier) + 1}
+
+
+HANDLERS: dict[str, Handler] = {JOB: apply_effect, SLOW_JOB: run_slowly}

@@ -14,7 +14,7 @@ from typing import Any
 
 import pymysql
 
-from bbws.store.port import ItemStore
+from bbws.core.store import ItemStore
 from bbws.tenants import keys as tenant_keys
 
 SERVING = {"ACTIVE", "SUSPENDED"}  # a site in these has its entry, folder and database

@@ -21,7 +21,7 @@ import pytest
 
 from bbws.app import build_container
 from bbws.core.settings import Settings
-from bbws.store.port import ItemStore
+from bbws.core.store import ItemStore
 from tests.integration.runtime.helpers import get
 from tests.reliability.platform import FINISHED, Platform
 from tests.reliability.runtime_audit import audit, settled

@@ -32,12 +32,12 @@ from bbws.core.changes import OUTBOX_SHARDS, Actor, Changes
 from bbws.core.container import Container
 from bbws.core.ids import new_id
 from bbws.core.settings import Settings
-from bbws.events import webhooks
+from bbws.core.store import ItemStore
 from bbws.events.outbox import enqueue
-from bbws.events.webhooks_schemas import WebhookCreate
 from bbws.jobs import operations as ops
 from bbws.jobs.queue import Job
-from bbws.store.port import ItemStore
+from bbws.notifications import webhooks
+from bbws.notifications.webhooks_schemas import WebhookCreate
 from bbws.tenants import service
 from bbws.tenants.schemas import TenantCreate
 from tests.reliability import handlers

@@ -16,8 +16,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from bbws.events import delivery
 from bbws.jobs import worker as worker_module
+from bbws.notifications import delivery
 
 JOB_LEASE = {"BBWS_JOB_LEASE_SECONDS": "1", "BBWS_JOB_HEARTBEAT_SECONDS": "0.25"}
 DELIVERY_LEASE = timedelta(seconds=2)
@@ -55,12 +55,13 @@ def main(data_dir: Path) -> None:
         os.environ.setdefault(name, value)
     worker_module.backoff_seconds = _no_backoff
     delivery.LEASE = DELIVERY_LEASE
-    from bbws.app import build_container
+    from bbws.app import build_container, build_worker
     from bbws.core.settings import Settings
-    from bbws.jobs.runtime import build_worker
-    from tests.reliability import handlers  # noqa: F401  (registers the test job)
+    from tests.reliability import handlers
 
-    worker = build_worker(build_container(Settings(data_dir=data_dir)))
+    container = build_container(Settings(data_dir=data_dir))
+    container.handlers.add(handlers.HANDLERS)  # the test jobs, beside the product's
+    worker = build_worker(container)
     print("ready", flush=True)
     worker.run(idle_wait=0.05)
 

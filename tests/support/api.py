@@ -8,13 +8,12 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from bbws.app import build_container, create_app
+from bbws.app import build_container, build_worker, create_app
 from bbws.core.changes import Actor
 from bbws.core.clock import Clock
 from bbws.core.container import Container
 from bbws.core.settings import Settings
-from bbws.jobs.runtime import build_worker
-from bbws.store.port import ItemStore
+from bbws.core.store import ItemStore
 from bbws.tenants.roles import grant_role
 
 

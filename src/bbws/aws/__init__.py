@@ -22,9 +22,7 @@ def container() -> Container:
         with _lock:
             if _container is None:
                 from bbws.app import build_container
-                from bbws.jobs.runtime import load_handlers
 
-                load_handlers()
                 _container = build_container(_settings())
     return _container
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bbws.app import build_worker
 from bbws.aws import container
-from bbws.jobs.runtime import build_worker
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

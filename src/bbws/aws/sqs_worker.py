@@ -10,7 +10,6 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from bbws.aws import container
 from bbws.jobs.queue import Delivery, Job
-from bbws.jobs.registry import registry
 from bbws.jobs.worker import RetryLater, Worker
 
 log = logging.getLogger("bbws.aws.sqs")
@@ -23,7 +22,7 @@ def record_handler(record: SQSRecord) -> None:
     """One job through the worker's own code path; raising reports the record as failed, so SQS delivers
     it again (and after the third receive its redrive policy moves it to the DLQ)."""
     c = container()
-    worker = Worker(container=c, queue=c.queue, registry=registry)
+    worker = Worker(container=c, queue=c.queue, registry=c.handlers)
     delivery = Delivery(
         job=Job.from_dict(record.json_body),
         receipt=record.receipt_handle,

@@ -130,8 +130,8 @@ def worker_command(
 ) -> None:
     """Run job workers in the foreground (no API). SIGTERM or Ctrl-C stops them after the jobs in hand."""
     from bbws.app import build_container, start_runtime_in_background, stop_runtime
+    from bbws.cli.workers import run_workers
     from bbws.core import logs
-    from bbws.jobs.worker_process import run_workers
 
     settings = settings_for(data_dir)
     logs.configure(settings.log_level)

@@ -9,9 +9,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bbws.core.clock import iso
+from bbws.core.events import Event
 from bbws.core.ids import new_id
-from bbws.events.models import Event
-from bbws.store.port import Check, Condition, Delete, ItemStore, Op, Put
+from bbws.core.store import Check, Condition, Delete, ItemStore, Op, Put
 
 AUDIT_RETENTION_DAYS = 400
 OUTBOX_SHARDS = 4

@@ -14,7 +14,7 @@ from bbws.core.mail import Mailer
 from bbws.core.pagination import CursorCodec
 from bbws.core.ratelimit import RateLimiter, StreamSlots
 from bbws.core.settings import Settings
-from bbws.store.port import ItemStore
+from bbws.core.store import ItemStore
 
 
 @dataclass
@@ -29,6 +29,7 @@ class Container:
     load_assignments: Callable[[str, str], list[Assignment]]
     streams: StreamSlots  # event streams open at once, per token and per tenant
     queue: Any = None  # bbws.jobs.queue.JobQueue (typed loosely: core does not import the jobs package)
+    handlers: Any = None  # bbws.jobs.registry.HandlerRegistry: every context's job handlers, put together once
     issuer: LocalIssuer | None = None
     wake: Callable[[], None] = field(default=lambda: None)  # nudges the in-process worker after a commit
     extras: dict[str, Any] = field(default_factory=dict)

@@ -17,7 +17,7 @@ from fastapi import Request, Response
 from bbws.core.container import Container
 from bbws.core.deps import resolve_principal
 from bbws.core.errors import Conflict, UnprocessableEntity, ValidationFailed
-from bbws.store.port import NOT_EXISTS, ConditionFailed, version_is
+from bbws.core.store import NOT_EXISTS, ConditionFailed, version_is
 
 HEADER = "idempotency-key"
 _KEPT_HEADERS = ("content-type", "location", "etag")

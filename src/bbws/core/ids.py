@@ -31,6 +31,10 @@ PREFIXES = {
 }
 
 
+# A tenant id as a path parameter pattern (every tenant-scoped router validates it the same way).
+TENANT_ID_PATTERN = r"^ten_[0-9a-z]{26}$"
+SITE_ID_PATTERN = r"^site_[0-9a-z]{26}$"
+
 _FROM_RFC4648 = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", _ALPHABET.encode())
 
 

@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from bbws.core.errors import ValidationFailed
-from bbws.store.port import Item, Key, Page
+from bbws.core.store import Item, Key, Page
 
 CURSOR_MAX_AGE_SECONDS = 86_400
 DEFAULT_PAGE_SIZE = 20

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from bbws.core.boto import LazyClient
-from bbws.events.models import Event
+from bbws.core.events import Event
 
 log = logging.getLogger("bbws.eventbridge")
 

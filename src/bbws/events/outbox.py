@@ -6,9 +6,9 @@ import logging
 from collections.abc import Callable, Sequence
 
 from bbws.core.changes import OUTBOX_SHARDS, Changes
-from bbws.events.models import Event
+from bbws.core.events import Event
+from bbws.core.store import Delete, Item, ItemStore
 from bbws.jobs.queue import Job, JobQueue
-from bbws.store.port import Delete, Item, ItemStore
 
 log = logging.getLogger("bbws.outbox")
 

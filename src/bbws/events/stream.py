@@ -9,10 +9,10 @@ from typing import Any
 
 from bbws.core.clock import iso
 from bbws.core.errors import ValidationFailed
+from bbws.core.events import matches_filter
 from bbws.core.ids import is_valid
-from bbws.events.models import matches_filter
+from bbws.core.store import Item, ItemStore, Key
 from bbws.jobs.sse import Fetch, frame
-from bbws.store.port import Item, ItemStore, Key
 
 EVENT_PREFIX = "EVENT#"
 BATCH = 100

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 
 from bbws.core.deps import ActorDep, Authz, Ctr
 from bbws.core.errors import UnprocessableEntity
+from bbws.core.ids import TENANT_ID_PATTERN
 from bbws.core.router import api_router, check_if_match, etag, not_modified
 from bbws.core.schemas import page_of
 from bbws.instances import service, work  # noqa: F401  (work registers the job handler and tenant hooks)
@@ -24,9 +25,8 @@ from bbws.instances.schemas import (
     StatusAction,
 )
 from bbws.instances.views import instance_public, status_public
-from bbws.jobs.operations import accepted
+from bbws.jobs.api import accepted
 from bbws.jobs.schemas import OperationPublic
-from bbws.tenants.schemas import TENANT_ID_PATTERN
 from bbws.tenants.service import get_tenant
 
 router = api_router("Instances")

@@ -14,8 +14,8 @@ from typing import Any, Literal
 
 from bbws.core.changes import Actor, Changes
 from bbws.core.clock import Clock, iso, parse_iso
+from bbws.core.store import ConditionFailed, ItemStore, version_is
 from bbws.instances.models import ECS_EVENT_STATUS, InstanceStatus, can_move
-from bbws.store.port import ConditionFailed, ItemStore, version_is
 from bbws.tenants import keys
 
 log = logging.getLogger("bbws.instances.ecs_events")

@@ -8,13 +8,13 @@ from bbws.core.changes import Actor, Changes
 from bbws.core.clock import Clock
 from bbws.core.errors import ApiError, Conflict, Hint, UnprocessableEntity, not_found
 from bbws.core.ids import new_id
+from bbws.core.store import NOT_EXISTS, ConditionFailed, ItemStore, version_is
 from bbws.events.outbox import enqueue
 from bbws.instances.driver import DriverError, InstanceSpec, RuntimeDriver, Versions
 from bbws.instances.models import InstanceAction, InstanceStatus, check_action
 from bbws.instances.schemas import InstanceCreate
 from bbws.jobs.operations import start_operation
 from bbws.jobs.queue import Job
-from bbws.store.port import NOT_EXISTS, ConditionFailed, ItemStore, version_is
 from bbws.tenants import keys
 from bbws.tenants.models import TenantStatus
 

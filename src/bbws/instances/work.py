@@ -12,6 +12,7 @@ from bbws.core.changes import Actor, Changes
 from bbws.core.clock import Clock
 from bbws.core.errors import Conflict
 from bbws.core.links import href
+from bbws.core.store import ItemStore, version_is
 from bbws.instances import service
 from bbws.instances.driver import DriverError, DriverResult, InstanceSpec, RuntimeDriver
 from bbws.instances.models import (
@@ -25,8 +26,7 @@ from bbws.instances.models import (
 from bbws.instances.runtime import bring_back, driver_of
 from bbws.jobs.operations import RELEASE_HOOKS
 from bbws.jobs.queue import Job
-from bbws.jobs.registry import JobContext, PermanentFailure, registry
-from bbws.store.port import ItemStore, version_is
+from bbws.jobs.registry import Handler, JobContext, PermanentFailure
 from bbws.tenants import keys
 from bbws.tenants.lifecycle import CASCADES, PRECHECKS
 from bbws.tenants.models import LifecycleAction
@@ -165,7 +165,6 @@ def _result(item: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@registry.register(service.JOB)
 def handle_instance_work(job: Job, ctx: JobContext) -> dict[str, Any]:
     """Every instance operation: provision, update, stop, start, scale, delete."""
     container = ctx.container
@@ -253,3 +252,5 @@ def cascade(changes: Changes, store: ItemStore, tenant: dict[str, Any], action: 
 
 PRECHECKS.append(refuse_while_busy)
 CASCADES.append(cascade)
+
+HANDLERS: dict[str, Handler] = {service.JOB: handle_instance_work}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import Header, Path, Query, Request, Response
@@ -11,9 +12,12 @@ from bbws.core.authorizer import Authorizer
 from bbws.core.changes import Changes
 from bbws.core.deps import ActorDep, Authz, Ctr, Pages
 from bbws.core.errors import not_found
+from bbws.core.ids import TENANT_ID_PATTERN
+from bbws.core.links import href
 from bbws.core.pagination import render_page
 from bbws.core.router import api_router
 from bbws.core.schemas import page_of
+from bbws.core.store import ItemStore
 from bbws.jobs.operations import (
     OperationStatus,
     cancel_operation,
@@ -24,8 +28,6 @@ from bbws.jobs.operations import (
 )
 from bbws.jobs.schemas import OperationPublic
 from bbws.jobs.sse import STREAM_LIMIT_DOC, STREAM_RESPONSE_DOC, operation_fetch, stream_response, wants_stream
-from bbws.store.port import ItemStore
-from bbws.tenants.schemas import TENANT_ID_PATTERN
 
 router = api_router("Operations")
 OperationPage = page_of(OperationPublic)
@@ -132,4 +134,12 @@ def list_for_tenant(
         page_size=pages.page_size,
         render=operation_public,
         items=page.items if whole_tenant else [i for i in page.items if allowed_on(ctr.store, authz, i)],
+    )
+
+
+def accepted(operation: dict[str, Any], *, wake: Callable[[], None]) -> JSONResponse:
+    """The answer to every call that starts long work: 202, the Operation, and `Location` to poll."""
+    wake()
+    return JSONResponse(
+        operation_public(operation), status_code=202, headers={"Location": href("operations", operation["operationId"])}
     )

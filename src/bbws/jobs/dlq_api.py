@@ -13,8 +13,8 @@ from bbws.core.errors import ValidationFailed
 from bbws.core.pagination import render_page
 from bbws.core.router import api_router
 from bbws.core.schemas import Link, RequestModel, page_of
+from bbws.core.store import Page
 from bbws.jobs import dlq
-from bbws.store.port import Page
 
 router = api_router("Admin")
 

@@ -6,13 +6,11 @@ from collections.abc import Callable
 from enum import StrEnum
 from typing import Any
 
-from fastapi.responses import JSONResponse
-
 from bbws.core.changes import Changes
 from bbws.core.errors import Conflict
 from bbws.core.ids import new_id
 from bbws.core.links import act, href, links
-from bbws.store.port import NOT_EXISTS, ConditionFailed, ItemStore, Page, version_is
+from bbws.core.store import NOT_EXISTS, ConditionFailed, ItemStore, Page, version_is
 
 
 class OperationStatus(StrEnum):
@@ -133,14 +131,6 @@ def operation_public(item: dict[str, Any]) -> dict[str, Any]:
         cancel=act(href("operations", op_id, "cancel")) if item["status"] == OperationStatus.PENDING else None,
     )
     return body
-
-
-def accepted(operation: dict[str, Any], *, wake: Callable[[], None]) -> JSONResponse:
-    """The answer to every call that starts long work: 202, the Operation, and `Location` to poll."""
-    wake()
-    return JSONResponse(
-        operation_public(operation), status_code=202, headers={"Location": href("operations", operation["operationId"])}
-    )
 
 
 def release(changes: Changes, store: ItemStore, ended: dict[str, Any]) -> dict[str, Any]:

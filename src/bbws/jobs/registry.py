@@ -1,8 +1,9 @@
-"""The one handler registry: job name -> handler, shared by the local worker and the SQS consumer."""
+"""The handler registry: job name -> handler, shared by the local worker and the SQS consumer. Each context lists
+its handlers in a `HANDLERS` table; the composition root (`bbws.app.build_handlers`) puts the tables together."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,8 +32,14 @@ Handler = Callable[[Job, JobContext], "dict[str, Any] | None"]
 
 
 class HandlerRegistry:
-    def __init__(self) -> None:
+    def __init__(self, *tables: Mapping[str, Handler]) -> None:
         self._handlers: dict[str, Handler] = {}
+        for table in tables:
+            self.add(table)
+
+    def add(self, table: Mapping[str, Handler]) -> None:
+        for name, handler in table.items():
+            self.register(name)(handler)
 
     def register(self, name: str) -> Callable[[Handler], Handler]:
         def decorate(handler: Handler) -> Handler:
@@ -52,5 +59,3 @@ class HandlerRegistry:
     def names(self) -> list[str]:
         return sorted(self._handlers)
 
-
-registry = HandlerRegistry()

@@ -1,18 +1,15 @@
-"""Wiring of long work: the queue adapter from settings, the relay, and a worker (in a thread or a process)."""
+"""The queue adapter from settings, and the thread `bbws serve` runs its worker in (the worker itself is built by
+the composition root, `bbws.app.build_worker`)."""
 
 from __future__ import annotations
 
 import logging
 import threading
-from typing import Any
 
 from bbws.core.settings import Settings
-from bbws.events.outbox import Relay
+from bbws.core.store import ItemStore
 from bbws.jobs.queue import JobQueue
-from bbws.jobs.reaper import DeadLetterReaper
-from bbws.jobs.registry import registry
 from bbws.jobs.worker import Worker
-from bbws.store.port import ItemStore
 
 log = logging.getLogger("bbws.worker")
 
@@ -36,22 +33,6 @@ def build_queue(settings: Settings, *, store: ItemStore | None = None) -> JobQue
     # Beside a SQLite store the queue shares its file (one transaction can hold both); beside DynamoDB it has its own.
     path = settings.sqlite_path if settings.store == "sqlite" else settings.data_dir / "queue.sqlite3"
     return SqliteQueue(path)
-
-
-def load_handlers() -> None:
-    """Import the modules that register job handlers (one registry for every queue adapter)."""
-    import bbws.instances.work
-    import bbws.sites.work
-    import bbws.templates.work
-    import bbws.tenants.lifecycle  # noqa: F401
-
-
-def build_worker(container: Any) -> Worker:
-    load_handlers()
-    relay = Relay(store=container.store, queue=container.queue, publishers=container.extras.get("publishers", ()))
-    worker = Worker(container=container, queue=container.queue, registry=registry, relay=relay.drain)
-    worker.ticks.append(DeadLetterReaper(container=container, queue=container.queue))
-    return worker
 
 
 class WorkerThread:

@@ -21,8 +21,8 @@ from starlette.types import Receive, Scope, Send
 
 from bbws.core.auth import Principal
 from bbws.core.ratelimit import StreamSlots
+from bbws.core.store import ItemStore
 from bbws.jobs import operations as ops
-from bbws.store.port import ItemStore
 
 EVENT_STREAM = "text/event-stream"
 KEEPALIVE = b": keepalive\n\n"

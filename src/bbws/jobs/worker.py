@@ -12,12 +12,12 @@ from typing import Any
 from bbws.core.changes import Actor, Changes
 from bbws.core.errors import ApiError
 from bbws.core.logs import request_id_var
+from bbws.core.store import ConditionFailed
 from bbws.jobs import operations as ops
 from bbws.jobs import watchdog
 from bbws.jobs.heartbeat import Beater, Heartbeats, new_worker_id
 from bbws.jobs.queue import Delivery, Job, JobQueue, backoff_seconds
 from bbws.jobs.registry import HandlerRegistry, JobContext, PermanentFailure
-from bbws.store.port import ConditionFailed
 
 log = logging.getLogger("bbws.worker")
 

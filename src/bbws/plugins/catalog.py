@@ -11,9 +11,9 @@ from bbws.core.changes import Actor, Changes
 from bbws.core.clock import Clock
 from bbws.core.errors import ApiError, Conflict, UnprocessableEntity
 from bbws.core.ids import new_id
+from bbws.core.store import NOT_EXISTS, ConditionFailed, ItemStore, Key, Page, version_is
 from bbws.plugins import models
 from bbws.plugins.package import inspect_package
-from bbws.store.port import NOT_EXISTS, ConditionFailed, ItemStore, Key, Page, version_is
 
 log = logging.getLogger("bbws.plugins")
 

@@ -9,6 +9,7 @@ from bbws.core.errors import Conflict, NotFound
 
 Kind = Literal["plugin", "theme"]
 KINDS: tuple[Kind, ...] = ("plugin", "theme")
+PLUGIN, THEME = KINDS
 
 PLUGIN_ID_PATTERN = r"^plg_[0-9a-z]{26}$"
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"

@@ -13,7 +13,7 @@ from bbws.core.pagination import render_page
 from bbws.core.router import api_router, check_if_match, etag, not_modified
 from bbws.core.schemas import page_of
 from bbws.instances.models import Environment
-from bbws.jobs.operations import accepted
+from bbws.jobs.api import accepted
 from bbws.jobs.schemas import OperationPublic
 from bbws.sites import service, work  # noqa: F401  (work registers the job handlers and the release hook)
 from bbws.sites.api_common import SITE, SITES, SiteId, TenantId, load_site

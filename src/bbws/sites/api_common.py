@@ -8,11 +8,10 @@ from fastapi import Path
 
 from bbws.core.authorizer import Authorizer
 from bbws.core.errors import ApiError, NotFound
+from bbws.core.ids import SITE_ID_PATTERN, TENANT_ID_PATTERN
+from bbws.core.store import ItemStore
 from bbws.sites.records import get_site, site_not_found
-from bbws.store.port import ItemStore
-from bbws.tenants.schemas import TENANT_ID_PATTERN
 
-SITE_ID_PATTERN = r"^site_[0-9a-z]{26}$"
 TenantId = Annotated[str, Path(pattern=TENANT_ID_PATTERN, description="Tenant id (`ten_...`).")]
 SiteId = Annotated[str, Path(pattern=SITE_ID_PATTERN, description="Site id (`site_...`).")]
 SITES = "/tenants/{tenantId}/sites"

@@ -16,7 +16,7 @@ from bbws.core.router import api_router
 from bbws.core.schemas import page_of
 from bbws.instances.driver import DriverError
 from bbws.instances.service import ready_driver, spec_of
-from bbws.jobs.operations import accepted
+from bbws.jobs.api import accepted
 from bbws.jobs.schemas import OperationPublic
 from bbws.sites import backups, history, promotion, readiness, requests, service
 from bbws.sites.api_common import SITE, SiteId, TenantId, load_site

@@ -9,11 +9,11 @@ from bbws.artifacts import ArtifactMissing, sha256_of
 from bbws.core.changes import Changes
 from bbws.core.errors import NotFound
 from bbws.core.links import href, links
+from bbws.core.store import NOT_EXISTS, ItemStore, Page, version_is
 from bbws.instances.driver import DriverError, InstanceSpec
 from bbws.sites import keys
 from bbws.sites.context import SiteContext, site_spec
 from bbws.sites.records import newest_first
-from bbws.store.port import NOT_EXISTS, ItemStore, Page, version_is
 from bbws.tenants import keys as tenant_keys
 
 # Tables whose rows are the site's content: a restore must bring them back exactly (users and options are

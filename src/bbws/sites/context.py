@@ -13,10 +13,10 @@ from bbws.core.changes import Actor, Changes
 from bbws.core.clock import Clock
 from bbws.core.files import private_dir
 from bbws.core.settings import Settings
+from bbws.core.store import ItemStore
 from bbws.instances.driver import InstanceSpec, RuntimeDriver, SiteSpec
 from bbws.instances.runtime import driver_of
 from bbws.sites.health import check_site
-from bbws.store.port import ItemStore
 
 # (driver, spec, key, url, declared, clock) -> health report; tests without WordPress put their own in extras
 HealthChecker = Callable[..., dict[str, Any]]

@@ -10,11 +10,11 @@ from typing import Any
 from bbws.core.changes import Actor, Changes
 from bbws.core.clock import Clock, iso, parse_iso
 from bbws.core.links import href
+from bbws.core.store import NOT_EXISTS, ConditionFailed, ItemStore, version_is
 from bbws.events.outbox import enqueue
 from bbws.jobs.queue import Job
 from bbws.sites import keys
 from bbws.sites.models import HealthStatus, SiteStatus
-from bbws.store.port import NOT_EXISTS, ConditionFailed, ItemStore, version_is
 from bbws.tenants import keys as tenant_keys
 
 CHECK_JOB = "CheckSiteHealth"

@@ -10,12 +10,12 @@ from bbws.core.clock import Clock
 from bbws.core.errors import Conflict, NotFound
 from bbws.core.ids import new_id
 from bbws.core.links import act, href, links
+from bbws.core.store import NOT_EXISTS, ItemStore, Page
 from bbws.instances.driver import InstanceSpec, RuntimeDriver
 from bbws.sites import keys, service
 from bbws.sites.backups import new_backup
 from bbws.sites.models import SiteAction
 from bbws.sites.records import get_site, newest_first
-from bbws.store.port import NOT_EXISTS, ItemStore, Page
 from bbws.tenants import keys as tenant_keys
 
 FILE_SAMPLE = 50  # paths listed per kind of file change in a plan

@@ -10,10 +10,10 @@ from typing import Any, TypeVar
 
 from bbws.core.errors import ApiError, UnprocessableEntity
 from bbws.core.settings import Settings
+from bbws.core.store import ItemStore
 from bbws.instances.service import require_active_tenant
 from bbws.sites import history, promotion, service
 from bbws.sites.models import SiteAction, SiteStatus, check_action, check_promotion
-from bbws.store.port import ItemStore
 
 T = TypeVar("T")
 NO_GATE = {"required": False, "passed": True, "detail": "only SIT -> PROD reads the lookback window"}

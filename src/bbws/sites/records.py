@@ -8,12 +8,12 @@ from typing import Any
 from bbws.core.changes import Actor, Changes
 from bbws.core.clock import Clock
 from bbws.core.errors import Conflict, NotFound
+from bbws.core.store import ConditionFailed, ItemStore, Page, version_is
 from bbws.instances.driver import InstanceSpec
 from bbws.instances.models import InstanceStatus
 from bbws.instances.service import create_hint, spec_of
 from bbws.jobs.operations import RESOURCE_NODES
 from bbws.sites import keys
-from bbws.store.port import ConditionFailed, ItemStore, Page, version_is
 from bbws.tenants import keys as tenant_keys
 
 

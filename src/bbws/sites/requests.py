@@ -8,13 +8,13 @@ from typing import Any
 from bbws.core.changes import Actor, Changes
 from bbws.core.clock import Clock
 from bbws.core.errors import Conflict
+from bbws.core.store import ItemStore
 from bbws.instances.driver import RuntimeDriver
 from bbws.instances.service import spec_of
 from bbws.sites import history, service
 from bbws.sites.context import health_checker_of
 from bbws.sites.models import HealthStatus, SiteAction, SiteStatus, check_action
 from bbws.sites.records import instance_of, save_site
-from bbws.store.port import ItemStore
 
 
 def request_clone(

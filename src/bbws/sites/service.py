@@ -8,6 +8,7 @@ from bbws.core.changes import Actor, Changes
 from bbws.core.clock import Clock
 from bbws.core.errors import Conflict, Hint, UnprocessableEntity, ValidationFailed
 from bbws.core.ids import new_id
+from bbws.core.store import NOT_EXISTS, ConditionFailed, ItemStore, version_is
 from bbws.events.outbox import enqueue
 from bbws.instances.models import InstanceStatus
 from bbws.instances.service import create_hint, require_active_tenant, start_hint
@@ -18,7 +19,6 @@ from bbws.sites import keys
 from bbws.sites.backups import new_backup
 from bbws.sites.models import HealthStatus, SiteAction, SiteStatus, check_action, subdomain_problem
 from bbws.sites.records import instance_of, moved
-from bbws.store.port import NOT_EXISTS, ConditionFailed, ItemStore, version_is
 from bbws.templates import service as templates
 from bbws.tenants import keys as tenant_keys
 from bbws.tenants.models import SITE_QUOTA_PER_ENVIRONMENT, Tier

@@ -7,17 +7,18 @@ from collections.abc import Callable
 from typing import Any
 
 from bbws.core.errors import ApiError
+from bbws.core.store import version_is
 from bbws.instances.driver import DriverError, InstanceSpec
 from bbws.instances.runtime import bring_back
 from bbws.jobs.registry import PermanentFailure
-from bbws.plugins import catalog, site_service
+from bbws.plugins import catalog
+from bbws.plugins.install import install_from_catalog
 from bbws.sites import backups, history
 from bbws.sites.context import SiteContext, site_spec
+from bbws.sites.holds import forget, settle, site_result
 from bbws.sites.models import HealthStatus, SiteAction, SiteStatus
 from bbws.sites.promotion import get_promotion
 from bbws.sites.records import get_site, instance_spec_for
-from bbws.sites.work import forget, settle, site_result
-from bbws.store.port import version_is
 from bbws.templates import service as templates
 
 A, S = SiteAction, SiteStatus
@@ -132,7 +133,7 @@ def _install_plugins(
     for number, plugin_id in enumerate(plugin_ids, 1):
         report(40 + number, f"Installing plugin {number} of {len(plugin_ids)}.")
         entry = catalog.get_entry(store=ctx.store, plugin_id=plugin_id)
-        site_service.install_from_catalog(
+        install_from_catalog(
             container=ctx.container, spec=spec, site_key=site["key"], entry=entry, activate=True, work_dir=ctx.work_dir
         )
         installed[entry["slug"]] = entry

@@ -13,7 +13,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from bbws.core.boto import LazyClient
-from bbws.store.port import (
+from bbws.core.store import (
     INDEXES,
     Check,
     Condition,

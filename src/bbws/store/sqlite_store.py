@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from bbws.core.files import FILE_MODE, make_private, private_dir
-from bbws.store.port import (
+from bbws.core.store import (
     INDEXES,
     Check,
     Condition,

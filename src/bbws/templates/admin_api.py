@@ -1,5 +1,5 @@
-"""Template management routes for platform admins: make a template or a version from a site, update, publish,
-archive and delete."""
+"""Template management routes for platform admins: update, publish, archive and delete (making a template or a
+version from a site is the sites context's: `bbws.sites.templating_api`)."""
 
 from __future__ import annotations
 
@@ -13,19 +13,17 @@ from bbws.core.changes import Actor
 from bbws.core.deps import ActorDep, Authz, Ctr
 from bbws.core.errors import UnprocessableEntity, ValidationFailed
 from bbws.core.router import api_router, check_if_match, etag
-from bbws.jobs.operations import accepted
-from bbws.jobs.schemas import OperationPublic
 from bbws.templates import records, service, work  # noqa: F401  (work registers the jobs)
 from bbws.templates.api import ADMIN, NOT_FOUND
 from bbws.templates.models import TemplateStatus, parse_ref, template_not_found
-from bbws.templates.schemas import TemplateCreate, TemplatePublic, TemplateUpdate, VersionChoice, VersionCreate
+from bbws.templates.schemas import TemplatePublic, TemplateUpdate, VersionChoice
 from bbws.templates.views import template_public
 
 admin_router = api_router("Templates")
 AdminRef = Annotated[str, Path(max_length=64, description="Template id (`tpl_...`) or slug.")]
 
 
-def _admin_load(ctr: Ctr, authz: Authorizer, ref: str) -> dict[str, Any]:
+def admin_load(ctr: Ctr, authz: Authorizer, ref: str) -> dict[str, Any]:
     authz.require(ADMIN)
     parsed = parse_ref(ref)
     if parsed.version is not None:
@@ -41,49 +39,6 @@ def _template_response(template: dict[str, Any], *, version: dict[str, Any] | No
     return JSONResponse(body, headers={"ETag": etag(template)})
 
 
-@admin_router.post(
-    "/admin/templates",
-    status_code=202,
-    response_model=OperationPublic,
-    summary="Make a template from a site",
-    responses={
-        404: {"description": "SITE_002: no such site"},
-        409: {"description": "TEMPLATE_SLUG_TAKEN, or INSTANCE_NOT_FOUND (the site has no instance)"},
-        422: {"description": "SITE_NOT_ACTIVE: the site is not ACTIVE"},
-    },
-)
-def create_template(body: TemplateCreate, ctr: Ctr, authz: Authz, actor: ActorDep) -> JSONResponse:
-    """Reserve the slug and export the site (content, theme, plugins, settings) as version 1, a DRAFT.
-    The Operation's result names `templateId` and `version`."""
-    authz.require(ADMIN)
-    fields = body.model_dump(exclude={"tenantId", "siteId"})
-    operation = service.create_template(
-        store=ctr.store, clock=ctr.clock, actor=actor, fields=fields, tenant_id=body.tenantId, site_id=body.siteId
-    )
-    return accepted(operation, wake=ctr.wake)
-
-
-@admin_router.post(
-    "/admin/templates/{templateId}/versions",
-    status_code=202,
-    response_model=OperationPublic,
-    summary="Add a template version from a site",
-    responses={
-        **NOT_FOUND,
-        409: {"description": "OPERATION_IN_PROGRESS, or INSTANCE_NOT_FOUND"},
-        422: {"description": "SITE_NOT_ACTIVE"},
-    },
-)
-def create_version(templateId: AdminRef, body: VersionCreate, ctr: Ctr, authz: Authz, actor: ActorDep) -> JSONResponse:
-    """Export the site as the template's next version (a DRAFT); the current version stays in use until the
-    new one is published."""
-    template = _admin_load(ctr, authz, templateId)
-    operation = service.request_version(
-        store=ctr.store, clock=ctr.clock, actor=actor, template=template, tenant_id=body.tenantId, site_id=body.siteId
-    )
-    return accepted(operation, wake=ctr.wake)
-
-
 @admin_router.put(
     "/admin/templates/{templateId}",
     response_model=TemplatePublic,
@@ -94,7 +49,7 @@ def update_template(
     templateId: AdminRef, body: TemplateUpdate, request: Request, ctr: Ctr, authz: Authz, actor: ActorDep
 ) -> JSONResponse:
     """Name, description and category (send `category: null` to clear it); the slug never changes."""
-    template = _admin_load(ctr, authz, templateId)
+    template = admin_load(ctr, authz, templateId)
     check_if_match(request, template)
     fields = body.model_dump(exclude_unset=True)
     if not fields:
@@ -110,7 +65,7 @@ def update_template(
 def _move(
     ctr: Ctr, authz: Authorizer, actor: Actor, ref: str, body: VersionChoice | None, target: TemplateStatus
 ) -> JSONResponse:
-    template = _admin_load(ctr, authz, ref)
+    template = admin_load(ctr, authz, ref)
     number = body.version if body else None
     moved, version = service.move_version(
         store=ctr.store, clock=ctr.clock, actor=actor, template=template, number=number, target=target
@@ -163,7 +118,7 @@ def archive(
 )
 def delete_template(templateId: AdminRef, request: Request, ctr: Ctr, authz: Authz, actor: ActorDep) -> Response:
     """Only a template none of whose versions is PUBLISHED; its archives and previews are removed after."""
-    template = _admin_load(ctr, authz, templateId)
+    template = admin_load(ctr, authz, templateId)
     check_if_match(request, template)
     service.delete_template(store=ctr.store, clock=ctr.clock, actor=actor, template=template)
     ctr.wake()

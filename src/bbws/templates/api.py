@@ -16,7 +16,7 @@ from bbws.core.pagination import render_page
 from bbws.core.router import api_router, etag, not_modified
 from bbws.core.schemas import page_of
 from bbws.instances.runtime import driver_of
-from bbws.jobs.operations import accepted
+from bbws.jobs.api import accepted
 from bbws.jobs.schemas import OperationPublic
 from bbws.templates import keys, previews, records, service, work  # noqa: F401  (work registers the jobs)
 from bbws.templates.models import (

@@ -14,9 +14,9 @@ from bbws.artifacts import artifacts_of
 from bbws.core.changes import Actor, Changes
 from bbws.core.files import scratch
 from bbws.core.ids import new_id
+from bbws.core.store import NOT_EXISTS, ConditionFailed, version_is
 from bbws.instances.driver import DriverError, InstanceSpec, RuntimeDriver, SiteSpec
 from bbws.instances.runtime import driver_of
-from bbws.store.port import NOT_EXISTS, ConditionFailed, version_is
 from bbws.templates import content, keys, records
 from bbws.templates.content import Entry
 from bbws.templates.models import TemplateStatus, template_not_found

@@ -7,7 +7,7 @@ from typing import Any
 
 from bbws.core.changes import Actor, Changes
 from bbws.core.clock import Clock
-from bbws.store.port import ConditionFailed, ItemStore, version_is
+from bbws.core.store import ConditionFailed, ItemStore, version_is
 from bbws.templates import keys
 from bbws.templates.models import (
     TemplateRef,

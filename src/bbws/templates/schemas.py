@@ -6,10 +6,9 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from bbws.core.ids import SITE_ID_PATTERN, TENANT_ID_PATTERN
 from bbws.core.schemas import TEXT_PATTERN, Link, RequestModel, body_rules, visible_pattern
-from bbws.sites.api_common import SITE_ID_PATTERN
 from bbws.templates.models import CATEGORY_PATTERN, MAX_VERSIONS, SLUG_PATTERN, TemplateStatus
-from bbws.tenants.schemas import TENANT_ID_PATTERN
 
 Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN)]
 Name = Annotated[str, StringConstraints(min_length=2, max_length=100, pattern=visible_pattern(2))]

@@ -1,4 +1,5 @@
-"""Template use cases: make one from a site, add versions, publish and archive them, delete, resolve for use."""
+"""Template use cases: update, publish and archive versions, delete, resolve for use (making one from a site is
+the sites context's: `bbws.sites.templating`)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,9 @@ from typing import Any
 from bbws.core.changes import Actor, Changes
 from bbws.core.clock import Clock
 from bbws.core.errors import Conflict, UnprocessableEntity
-from bbws.core.ids import new_id
+from bbws.core.store import ConditionFailed, ItemStore, Page, version_is
 from bbws.events.outbox import enqueue
-from bbws.jobs.operations import start_operation
 from bbws.jobs.queue import Job
-from bbws.sites.records import get_site, instance_spec_for
-from bbws.store.port import NOT_EXISTS, ConditionFailed, ItemStore, Page, version_is
 from bbws.templates import keys, records
 from bbws.templates.archives import archive_for as archive_for  # what the sites jobs call, with find_usable
 from bbws.templates.models import (
@@ -42,109 +40,6 @@ def busy(template: dict[str, Any]) -> Conflict:
         code="OPERATION_IN_PROGRESS",
         operationId=template["pendingOperationId"],
     )
-
-
-def source_site(*, store: ItemStore, tenant_id: str, site_id: str) -> dict[str, Any]:
-    """The site a template version is exported from: it must be ACTIVE and have its instance (checked before
-    anything is written)."""
-    site = get_site(store=store, tenant_id=tenant_id, site_id=site_id)
-    if site["status"] != "ACTIVE":
-        raise UnprocessableEntity(
-            f"Site {site_id} is {site['status']}; a template is made from an ACTIVE site only.",
-            code="SITE_NOT_ACTIVE",
-            siteStatus=site["status"],
-        )
-    instance_spec_for(store, site)
-    return site
-
-
-def _queue_make(changes: Changes, template_id: str, site: dict[str, Any], operation_type: str) -> dict[str, Any]:
-    operation = start_operation(
-        changes,
-        tenant_id=keys.PLATFORM_TENANT,
-        operation_type=operation_type,
-        resource_type="template",
-        resource_id=template_id,
-    )
-    payload = {"templateId": template_id, "tenantId": site["tenantId"], "siteId": site["siteId"]}
-    enqueue(
-        changes,
-        Job(name=MAKE_JOB, tenant_id=keys.PLATFORM_TENANT, operation_id=operation["operationId"], payload=payload),
-    )
-    return operation
-
-
-def create_template(
-    *, store: ItemStore, clock: Clock, actor: Actor, fields: dict[str, Any], tenant_id: str, site_id: str
-) -> dict[str, Any]:
-    """Reserve the slug, write the template (no version yet) and queue the export of its version 1; returns
-    the PENDING Operation. 409 TEMPLATE_SLUG_TAKEN when the slug is in use."""
-    slug = fields["slug"]
-    if store.get(*keys.slug_lock(slug)) is not None:
-        raise slug_taken(slug)
-    site = source_site(store=store, tenant_id=tenant_id, site_id=site_id)
-    changes = Changes(actor=actor, now=clock.now())
-    template_id = new_id("tpl", now_ms=int(changes.now.timestamp() * 1000))
-    guard_pk, guard_sk = keys.slug_lock(slug)
-    changes.put(
-        {"pk": guard_pk, "sk": guard_sk, "type": "templateSlug", "templateId": template_id}, NOT_EXISTS
-    )  # guards: two templates taking the same slug
-    operation = _queue_make(changes, template_id, site, "TEMPLATE_CREATE")
-    template = records.summarized(
-        {
-            "pk": keys.PK,
-            "sk": keys.template_sk(template_id),
-            "type": "template",
-            "templateId": template_id,
-            "description": "",
-            "category": None,
-            "builtin": False,
-            "usageCount": 0,
-            "latestVersion": 0,
-            "themeSlug": None,
-            "includedPlugins": [],
-            "minWordPressVersion": None,
-            "shownVersion": None,
-            **fields,
-            "pendingOperationId": operation["operationId"],
-            "lastOperationId": None,
-            "createdAt": changes.timestamp,
-            "createdBy": actor.sub,
-            "updatedAt": changes.timestamp,
-            "version": 1,
-        },
-        {},
-    )
-    changes.put(template, NOT_EXISTS)
-    changes.audit(
-        tenant_id=keys.PLATFORM_TENANT,
-        action="template.created",
-        resource_type="template",
-        resource_id=template_id,
-        after=template,
-    )
-    try:
-        changes.commit(store)
-    except ConditionFailed as exc:
-        raise slug_taken(slug) from exc
-    return operation
-
-
-def request_version(
-    *, store: ItemStore, clock: Clock, actor: Actor, template: dict[str, Any], tenant_id: str, site_id: str
-) -> dict[str, Any]:
-    """Queue the export of the template's next version (DRAFT); one at a time per template."""
-    if template.get("pendingOperationId"):
-        raise busy(template)
-    site = source_site(store=store, tenant_id=tenant_id, site_id=site_id)
-    changes = Changes(actor=actor, now=clock.now())
-    operation = _queue_make(changes, template["templateId"], site, "TEMPLATE_VERSION")
-    records.put_template(changes, template, {**template, "pendingOperationId": operation["operationId"]})
-    try:
-        changes.commit(store)
-    except ConditionFailed as exc:
-        raise Conflict("The template changed meanwhile; read it again and retry.") from exc
-    return operation
 
 
 def update_template(

@@ -11,17 +11,18 @@ from fastapi.responses import JSONResponse
 from bbws.core.authorizer import Authorizer
 from bbws.core.container import Container
 from bbws.core.deps import ActorDep, Authz, Ctr, Pages
+from bbws.core.ids import TENANT_ID_PATTERN
 from bbws.core.links import href
 from bbws.core.pagination import render_page
 from bbws.core.router import api_router, check_if_match, etag, not_modified
 from bbws.core.schemas import page_of
-from bbws.jobs.operations import accepted
+from bbws.core.store import Page
+from bbws.jobs.api import accepted
 from bbws.jobs.schemas import OperationPublic
-from bbws.store.port import Page
 from bbws.tenants import keys, service
 from bbws.tenants.lifecycle import request_lifecycle
 from bbws.tenants.models import PERMISSIONS, LifecycleAction, TenantStatus, Tier, permissions_for
-from bbws.tenants.schemas import TENANT_ID_PATTERN, AuditRecord, ReasonBody, TenantCreate, TenantPublic, TenantUpdate
+from bbws.tenants.schemas import AuditRecord, ReasonBody, TenantCreate, TenantPublic, TenantUpdate
 from bbws.tenants.views import audit_public, tenant_public
 
 router = api_router("Tenants")

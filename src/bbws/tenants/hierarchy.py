@@ -14,7 +14,7 @@ from bbws.core.clock import Clock
 from bbws.core.errors import ApiError, Conflict, NotFound, UnprocessableEntity, not_found
 from bbws.core.ids import new_id
 from bbws.core.links import href
-from bbws.store.port import NOT_EXISTS, ConditionFailed, ItemStore, Page, version_is
+from bbws.core.store import NOT_EXISTS, ConditionFailed, ItemStore, Page, version_is
 from bbws.tenants import keys
 from bbws.tenants.hierarchy_schemas import NodeCreate, NodeUpdate
 from bbws.tenants.models import TenantStatus

@@ -15,6 +15,7 @@ from bbws.core.authorizer import Authorizer
 from bbws.core.changes import Actor
 from bbws.core.container import Container
 from bbws.core.deps import ActorDep, Authz, Ctr, Pages
+from bbws.core.ids import TENANT_ID_PATTERN
 from bbws.core.links import act, href, links
 from bbws.core.pagination import PageParams, render_page
 from bbws.core.router import api_router, check_if_match, etag, not_modified
@@ -28,7 +29,6 @@ from bbws.tenants.hierarchy_schemas import (
     NodePublic,
     NodeUpdate,
 )
-from bbws.tenants.schemas import TENANT_ID_PATTERN
 from bbws.tenants.views import public
 
 router = api_router("Hierarchy")

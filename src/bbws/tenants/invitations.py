@@ -17,7 +17,7 @@ from bbws.core.clock import Clock, iso, parse_iso
 from bbws.core.errors import ApiError, Conflict, Forbidden, Gone, NotFound, UnprocessableEntity
 from bbws.core.ids import new_id
 from bbws.core.mail import Mailer
-from bbws.store.port import NOT_EXISTS, ConditionFailed, ItemStore, Page, version_is
+from bbws.core.store import NOT_EXISTS, ConditionFailed, ItemStore, Page, version_is
 from bbws.tenants import keys, roles
 from bbws.tenants.hierarchy import find_node, kind_of, require_writable
 from bbws.tenants.invitations_schemas import InvitationCreate, InvitationStatus

@@ -17,6 +17,7 @@ from bbws.core.changes import Actor
 from bbws.core.container import Container
 from bbws.core.deps import ActorDep, Authz, Ctr, CurrentPrincipal, Pages, client_address
 from bbws.core.http import request_id_of
+from bbws.core.ids import TENANT_ID_PATTERN
 from bbws.core.links import act, href, links
 from bbws.core.pagination import render_page
 from bbws.core.router import api_router, check_if_match, etag, not_modified
@@ -31,7 +32,6 @@ from bbws.tenants.invitations_schemas import (
     InvitationStatus,
     InvitationView,
 )
-from bbws.tenants.schemas import TENANT_ID_PATTERN
 from bbws.tenants.views import public
 
 router = api_router("Invitations")

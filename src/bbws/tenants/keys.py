@@ -1,4 +1,4 @@
-"""Where tenant-context items live in the single table (DESIGN.md "Data layout"); the only place keys are spelled."""
+"""Where tenant-context items live in the single table; the only place their keys are spelled."""
 
 from __future__ import annotations
 

@@ -13,11 +13,11 @@ from typing import Any
 from bbws.core.changes import Actor, Changes
 from bbws.core.clock import Clock
 from bbws.core.errors import Conflict
+from bbws.core.store import ConditionFailed, ItemStore, version_is
 from bbws.events.outbox import enqueue
 from bbws.jobs.operations import RELEASE_HOOKS, start_operation
 from bbws.jobs.queue import Job
-from bbws.jobs.registry import JobContext, PermanentFailure, registry
-from bbws.store.port import ConditionFailed, ItemStore, version_is
+from bbws.jobs.registry import Handler, JobContext, PermanentFailure
 from bbws.tenants import keys
 from bbws.tenants.models import LifecycleAction, TenantStatus, target_of
 from bbws.tenants.service import get_tenant, moved_to
@@ -151,7 +151,6 @@ def _result(tenant: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@registry.register(JOB)
 def handle_tenant_lifecycle(job: Job, ctx: JobContext) -> dict[str, Any]:
     """Worker side of every tenant lifecycle call."""
     container = ctx.container
@@ -165,3 +164,6 @@ def handle_tenant_lifecycle(job: Job, ctx: JobContext) -> dict[str, Any]:
         action=LifecycleAction(job.payload["action"]),
         reason=job.payload.get("reason"),
     )
+
+
+HANDLERS: dict[str, Handler] = {JOB: handle_tenant_lifecycle}

@@ -15,7 +15,7 @@ from bbws.core.authorizer import Assignment
 from bbws.core.changes import Actor, Changes
 from bbws.core.clock import Clock
 from bbws.core.errors import Conflict, NotFound, UnprocessableEntity
-from bbws.store.port import NOT_EXISTS, Condition, ItemStore, version_is
+from bbws.core.store import NOT_EXISTS, Condition, ItemStore, version_is
 from bbws.tenants import keys
 
 # Removing a user must fit one transaction (at most 100 writes: two per assignment, plus a few).

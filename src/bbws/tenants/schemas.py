@@ -17,9 +17,6 @@ MetaKey = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=
 MetaValue = Annotated[str, StringConstraints(max_length=500)]
 Metadata = Annotated[dict[MetaKey, MetaValue], Field(max_length=50)]
 
-TENANT_ID_PATTERN = r"^ten_[0-9a-z]{26}$"
-
-
 class TenantCreate(RequestModel):
     organizationName: OrgName = Field(examples=["Acme Agency"])
     contactEmail: Email = Field(examples=["ops@acme.example"])

@@ -8,7 +8,7 @@ from bbws.core.changes import Actor, Changes
 from bbws.core.clock import Clock
 from bbws.core.errors import Conflict, UnprocessableEntity, not_found
 from bbws.core.ids import new_id
-from bbws.store.port import NOT_EXISTS, ConditionFailed, ItemStore, Page, version_is
+from bbws.core.store import NOT_EXISTS, ConditionFailed, ItemStore, Page, version_is
 from bbws.tenants import keys
 from bbws.tenants.models import TenantStatus
 from bbws.tenants.schemas import TenantCreate, TenantUpdate

@@ -8,7 +8,7 @@ from bbws.core.changes import Actor, Changes
 from bbws.core.clock import Clock
 from bbws.core.errors import Conflict, NotFound
 from bbws.core.links import href
-from bbws.store.port import ConditionFailed, ItemStore, Page
+from bbws.core.store import ConditionFailed, ItemStore, Page
 from bbws.tenants import keys, roles
 from bbws.tenants.hierarchy import find_node, require_writable
 from bbws.tenants.users_schemas import RoleAssign

@@ -12,13 +12,13 @@ from fastapi.responses import JSONResponse
 
 from bbws.core.deps import ActorDep, Authz, Ctr, Pages
 from bbws.core.errors import Forbidden
+from bbws.core.ids import TENANT_ID_PATTERN
 from bbws.core.links import act, href, links
 from bbws.core.pagination import render_page
 from bbws.core.router import api_router, check_if_match, etag, not_modified
 from bbws.core.schemas import page_of
 from bbws.tenants import service, users
 from bbws.tenants.hierarchy import node_href
-from bbws.tenants.schemas import TENANT_ID_PATTERN
 from bbws.tenants.users_schemas import USER_ID_PATTERN, MemberPublic, RoleAssign, UserTenant
 
 router = api_router("Users")

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from bbws.core.changes import OUTBOX_SHARDS
-from bbws.store.port import ItemStore
+from bbws.core.store import ItemStore
 
 BUS = "bbws-events-dev"
 SOURCE = "bbws.tenant-management"

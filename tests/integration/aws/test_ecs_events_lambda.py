@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from bbws.aws import ecs_events as entry
-from bbws.store.port import ItemStore, Op
+from bbws.core.store import ItemStore, Op
 from bbws.tenants import keys
 from tests.integration.aws.lambda_events import sample_event
 from tests.support.api import ApiHarness

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from bbws.core.events import Event
 from bbws.events.eventbridge import EventBridgePublisher, PublishFailed
-from bbws.events.models import Event
 from tests.integration.aws.lambda_events import BUS, SOURCE, delivered, route
 from tests.support.api import ApiHarness, rid
 

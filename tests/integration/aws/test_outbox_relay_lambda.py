@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from bbws.aws import outbox_relay
 from bbws.core.changes import Actor, Changes
-from bbws.events.models import Event
+from bbws.core.events import Event
 from tests.integration.aws.lambda_events import outbox_items, sample_event, stream_event
 from tests.support.api import ApiHarness, rid
 

@@ -12,7 +12,7 @@ import pytest
 import bbws.aws
 from bbws.aws import sqs_worker
 from bbws.jobs.queue import Job
-from bbws.jobs.registry import JobContext, registry
+from bbws.jobs.registry import JobContext
 from bbws.jobs.sqs_queue import error_key
 from tests.integration.aws.lambda_events import received, sample_event, sqs_event
 from tests.support.api import ApiHarness, rid
@@ -28,16 +28,12 @@ def _raises(job: Job, ctx: JobContext) -> None:
     raise RuntimeError("disk full")
 
 
-if SUCCEEDS not in registry.names():  # the registry is process-wide; register the test jobs once
-    registry.register(SUCCEEDS)(_succeeds)
-    registry.register(RAISES)(_raises)
-
-
 @pytest.fixture
 def api(tmp_path: Path, aws_env: dict[str, str], queues: tuple[str, str]) -> Iterator[ApiHarness]:
     """The API with its jobs on SQS (moto); the Lambda entry points share its container."""
     url, dlq_url = queues
     harness = ApiHarness(tmp_path / "data", queue="sqs", sqs_queue_url=url, sqs_dlq_url=dlq_url, **aws_env)
+    harness.container.handlers.add({SUCCEEDS: _succeeds, RAISES: _raises})  # the test jobs, beside the product's
     bbws.aws.use_container(harness.container)
     yield harness
 

@@ -14,8 +14,8 @@ from bbws.app import stop_runtime
 from bbws.instances.driver import InstanceSpec
 from bbws.instances.runtime import driver_of
 from bbws.instances.service import spec_of
-from bbws.plugins.site_api import router as site_plugins_router
 from bbws.sites import keys
+from bbws.sites.plugins.api import router as site_plugins_router
 from bbws.tenants import keys as tenant_keys
 from tests.support import packages
 from tests.support.api import ApiHarness, rid

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from bbws.core.store import ItemStore
 from bbws.store.dynamodb_store import DynamoDbStore
-from bbws.store.port import ItemStore
 from bbws.store.sqlite_store import SqliteStore
 from tests.support.moto_server import boto_client, moto_server
 

@@ -6,7 +6,7 @@ import time
 import uuid
 from typing import Any
 
-from bbws.store.port import Item, ItemStore, Key
+from bbws.core.store import Item, ItemStore, Key
 
 
 def rid(prefix: str = "t") -> str:

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from bbws.core.store import NOT_EXISTS, ConditionFailed, Put
 from bbws.store.dynamodb_store import DynamoDbStore, table_definition
-from bbws.store.port import NOT_EXISTS, ConditionFailed, Put
 from tests.support.moto_server import boto_client
 
 

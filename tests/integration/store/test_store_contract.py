@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from bbws.store.port import (
+from bbws.core.store import (
     EXISTS,
     NOT_EXISTS,
     Check,

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from bbws.store.port import INDEXES, ItemStore
+from bbws.core.store import INDEXES, ItemStore
 from tests.integration.store.helpers import page_through, rid, seed_partition
 
 

@@ -12,6 +12,7 @@ from bbws.instances.driver import InstanceSpec, SiteSpec
 from bbws.instances.runtime import driver_of
 from bbws.sites import keys as site_keys
 from bbws.sites.records import instance_spec_for
+from bbws.sites.templating_api import router as making_router
 from bbws.templates.admin_api import admin_router
 from bbws.templates.api import router
 from bbws.templates.builtin import seed_builtin
@@ -24,6 +25,7 @@ def with_template_routes(app: FastAPI) -> FastAPI:
     """The template routers, unless the app already serves them."""
     if not any(getattr(route, "path", "") == "/v1.0/templates" for route in app.routes):
         app.include_router(router)
+        app.include_router(making_router)
         app.include_router(admin_router)
     return app
 

@@ -15,7 +15,8 @@ from bbws.core.errors import NotFound, UnprocessableEntity
 from bbws.instances.driver import InstanceSpec, SiteInfo, SiteSpec
 from bbws.jobs.queue import Job
 from bbws.jobs.registry import JobContext
-from bbws.templates import keys, service, work
+from bbws.sites import templating
+from bbws.templates import keys, service
 from bbws.templates.archives import TemplateArchiveCorrupt
 from bbws.templates.platform import BUILDER, PREVIEWS, StillBuilding, give_back, once, take_lease
 from tests.integration.templates.conftest import TemplateHarness
@@ -188,7 +189,7 @@ def test_a_failed_export_leaves_the_template_free_for_the_next_version_and_rerun
         operation_id=retry["operationId"],
         payload={"templateId": retry["result"]["templateId"], "tenantId": tenant_id, "siteId": site["siteId"]},
     )
-    again = work.handle_make(job, JobContext(container=api.container, report=lambda *_: None))
+    again = templating.handle_make(job, JobContext(container=api.container, report=lambda *_: None))
     assert again is not None and again["version"] == 1
     assert api.get(slug).json()["latestVersion"] == 1
 

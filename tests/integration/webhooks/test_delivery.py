@@ -13,8 +13,8 @@ from standardwebhooks import Webhook
 
 from bbws.client import WebhookVerificationError, verify_webhook
 from bbws.core.clock import ManualClock, parse_iso
-from bbws.events.delivery import deliver_due, fan_out
-from bbws.events.models import Event
+from bbws.core.events import Event
+from bbws.notifications.delivery import deliver_due, fan_out
 from tests.integration.webhooks.conftest import Receiver, make_webhook
 from tests.support.api import ApiHarness
 

@@ -21,7 +21,8 @@ from bbws.tenants.models import (
 S = TenantStatus
 A = LifecycleAction
 
-# DESIGN.md "Tenant states", spelled out once more by hand so the model cannot drift from it unnoticed.
+# The states of docs/api/tenant-api-guide.md ("Lifecycle"), spelled out once more by hand so the model cannot drift
+# from them unnoticed.
 EXPECTED_MOVES = {
     (S.PENDING, S.ACTIVE),
     (S.PENDING, S.FAILED),

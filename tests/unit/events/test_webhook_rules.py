@@ -13,8 +13,8 @@ import pytest
 from bbws.client import WebhookVerificationError, verify_webhook
 from bbws.core.clock import iso
 from bbws.core.errors import UnprocessableEntity
-from bbws.events import webhooks
-from bbws.events.delivery import (
+from bbws.notifications import webhooks
+from bbws.notifications.delivery import (
     BACKOFF_SECONDS,
     RETRY_WINDOW,
     HttpSender,

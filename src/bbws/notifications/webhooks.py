@@ -16,12 +16,12 @@ from bbws.core.changes import Actor, Changes
 from bbws.core.clock import Clock, iso, parse_iso
 from bbws.core.errors import Conflict, UnprocessableEntity, not_found
 from bbws.core.ids import new_id
-from bbws.store.port import NOT_EXISTS, ConditionFailed, ItemStore, Key, Page, version_is
+from bbws.core.store import NOT_EXISTS, ConditionFailed, ItemStore, Key, Page, version_is
 from bbws.tenants import keys
 from bbws.tenants.hierarchy import require_writable
 
 if TYPE_CHECKING:
-    from bbws.events.webhooks_schemas import WebhookCreate, WebhookUpdate
+    from bbws.notifications.webhooks_schemas import WebhookCreate, WebhookUpdate
 
 WEBHOOK_PREFIX = "WEBHOOK#"
 DELIVERY_PREFIX = "DELIVERY#"

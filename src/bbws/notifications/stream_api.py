@@ -10,10 +10,10 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from bbws.core.deps import Authz, Ctr
+from bbws.core.ids import TENANT_ID_PATTERN
 from bbws.core.router import api_router
 from bbws.events import stream
 from bbws.jobs.sse import STREAM_LIMIT_DOC, STREAM_RESPONSE_DOC, stream_response, wants_stream
-from bbws.tenants.schemas import TENANT_ID_PATTERN
 from bbws.tenants.service import get_tenant
 
 router = api_router("Operations")

@@ -11,9 +11,10 @@ from bbws.core.deps import ActorDep, Authz, Ctr
 from bbws.core.links import act, href, links
 from bbws.core.pagination import with_query
 from bbws.core.router import api_router, check_if_match, etag
-from bbws.plugins import site_service as service
 from bbws.plugins.models import SLUG_PATTERN
-from bbws.plugins.site_schemas import (
+from bbws.sites.api_common import SITE, SiteId, TenantId, can_reach_tenant, load_site
+from bbws.sites.plugins import service
+from bbws.sites.plugins.schemas import (
     Kind,
     SiteDriftPublic,
     SitePluginConfig,
@@ -24,7 +25,6 @@ from bbws.plugins.site_schemas import (
     SitePluginUpdate,
     TenantDriftPublic,
 )
-from bbws.sites.api_common import SITE, SiteId, TenantId, can_reach_tenant, load_site
 
 router = api_router("Sites")
 

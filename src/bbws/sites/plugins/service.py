@@ -16,11 +16,13 @@ from typing import Any
 
 from bbws.core.changes import Actor
 from bbws.core.errors import Conflict, NotFound, UnprocessableEntity
-from bbws.core.files import private_dir, scratch
+from bbws.core.files import scratch
 from bbws.instances.driver import DriverError, InstanceSpec, RuntimeDriver
 from bbws.instances.runtime import driver_of
 from bbws.plugins.catalog import archive_of, check_installable, find_entry, get_entry
-from bbws.plugins.site_rules import (
+from bbws.plugins.install import install_from_catalog, set_active
+from bbws.sites.models import SiteStatus
+from bbws.sites.plugins.rules import (
     PLUGIN,
     THEME,
     WordPressFailed,
@@ -31,64 +33,14 @@ from bbws.plugins.site_rules import (
     site_items,
     with_declared,
 )
-from bbws.sites.models import SiteStatus
 from bbws.sites.records import get_site, instance_spec_for, save_site, tenant_sites
 from bbws.sites.service import refuse_busy
 
 log = logging.getLogger("bbws.plugins")
-__all__ = ["declared_entry", "install_from_catalog", "with_declared"]
+__all__ = ["declared_entry", "with_declared"]
 # Where the runtime keeps the site is the platform's business: a PHP error names files from wp-content/ on.
 _SERVER_PATH = re.compile(r"\S*/(wp-(?:content|includes|admin)/)")
 SAVE_ATTEMPTS = 3  # the health job writes the same record; a lost race is read again, not reported
-
-
-# -- shared with the site jobs -----------------------------------------------------------------------------------
-def install_from_catalog(
-    *,
-    container: Any,
-    spec: InstanceSpec,
-    site_key: str,
-    entry: dict[str, Any],
-    activate: bool,
-    work_dir: Path,
-    wordpress_version: str | None = None,
-) -> dict[str, Any]:
-    """Check, fetch (checksum verified), unpack and (de)activate one catalog entry in a site; what WordPress then
-    reports (`{kind, slug, name, version, active}`). No record is written. DriverError when WordPress fails."""
-    check_installable(
-        settings=container.settings, entry=entry, wordpress_version=wordpress_version or spec.wordpress_version
-    )
-    driver = driver_of(container)
-    private_dir(work_dir)
-    archive = archive_of(container=container, entry=entry, work_dir=work_dir)
-    try:
-        found = driver.install_package(spec, site_key, entry["kind"], archive)
-    finally:
-        archive.unlink(missing_ok=True)
-    if found["slug"] != entry["slug"] or str(found["version"]) != entry["pluginVersion"]:
-        raise DriverError(
-            f"WordPress reports {found['slug']} {found['version']}, not the catalog's {entry['slug']} "
-            f"{entry['pluginVersion']}",
-            code="INVALID_PACKAGE",
-        )
-    return set_active(driver, spec, site_key, found, active=activate)
-
-
-def set_active(
-    driver: RuntimeDriver, spec: InstanceSpec, key: str, found: dict[str, Any], *, active: bool
-) -> dict[str, Any]:
-    """Make a plugin active or inactive, or switch to a theme; a theme is left active when asked for inactive."""
-    if bool(found["active"]) == active:
-        return found
-    slug = found["slug"]
-    if found["kind"] == PLUGIN:
-        command = "activate-plugin" if active else "deactivate-plugin"
-        now = driver.run_admin(spec, key, command, {"plugin": slug}) or {}
-        return {**found, "active": bool(now.get("active", active))}
-    if active:
-        driver.run_admin(spec, key, "switch-theme", {"theme": slug})
-        return {**found, "active": True}
-    return found
 
 
 # -- reads -------------------------------------------------------------------------------------------------------

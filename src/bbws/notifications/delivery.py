@@ -19,11 +19,11 @@ from standardwebhooks import Webhook
 from bbws.core.changes import Actor, Changes
 from bbws.core.clock import Clock, iso, parse_iso
 from bbws.core.errors import ApiError, UnprocessableEntity
+from bbws.core.events import Event, matches_filter
 from bbws.core.ids import new_id
-from bbws.events import webhooks
-from bbws.events.models import Event, matches_filter
-from bbws.events.webhooks_schemas import DeliveryStatus
-from bbws.store.port import NOT_EXISTS, ConditionFailed, ItemStore, version_is
+from bbws.core.store import NOT_EXISTS, ConditionFailed, ItemStore, version_is
+from bbws.notifications import webhooks
+from bbws.notifications.webhooks_schemas import DeliveryStatus
 
 log = logging.getLogger("bbws.webhooks")
 

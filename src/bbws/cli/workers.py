@@ -14,7 +14,7 @@ import threading
 from types import FrameType
 from typing import Any
 
-from bbws.jobs.runtime import build_worker
+from bbws.app import build_worker
 
 log = logging.getLogger("bbws.worker")
 

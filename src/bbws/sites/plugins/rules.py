@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from bbws.core.errors import ApiError, UnprocessableEntity
+from bbws.plugins.models import PLUGIN, THEME
 from bbws.sites.drift import compare
 
-PLUGIN, THEME = "plugin", "theme"
+__all__ = ["PLUGIN", "THEME"]
 
 # WordPress's own options (wp-admin/includes/schema.php populate_options, plus what core adds later): a plugin's
 # configuration must not move the site (siteurl, home), switch code on (active_plugins, template) or hand out

@@ -8,13 +8,14 @@ from fastapi import Path, Request, Response
 from fastapi.responses import JSONResponse
 
 from bbws.core.deps import ActorDep, Authz, Ctr, Pages
+from bbws.core.ids import TENANT_ID_PATTERN
 from bbws.core.links import act, href, links
 from bbws.core.pagination import render_page
 from bbws.core.router import api_router, check_if_match, etag, not_modified
 from bbws.core.schemas import page_of
-from bbws.events import webhooks
-from bbws.events.delivery import queue_test_ping
-from bbws.events.webhooks_schemas import (
+from bbws.notifications import webhooks
+from bbws.notifications.delivery import queue_test_ping
+from bbws.notifications.webhooks_schemas import (
     WEBHOOK_ID_PATTERN,
     DeliveryPublic,
     WebhookCreate,
@@ -23,7 +24,6 @@ from bbws.events.webhooks_schemas import (
     WebhookWithSecret,
 )
 from bbws.tenants import service as tenants
-from bbws.tenants.schemas import TENANT_ID_PATTERN
 from bbws.tenants.views import public
 
 router = api_router("Webhooks")
