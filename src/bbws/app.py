@@ -87,6 +87,32 @@ def build_handlers() -> HandlerRegistry:
     return HandlerRegistry(tenant_jobs, instance_jobs, site_jobs, template_making_jobs, template_jobs)
 
 
+def wire_hooks() -> None:
+    """What one context does when another acts, connected here once (importing a module connects nothing): what
+    an operation that ended without its job lets go of, per resource type; what a tenant's lifecycle checks and
+    cascades to; what an instance's removal does to its sites; the view instance audit records carry."""
+    from bbws.core.changes import AUDIT_VIEWS
+    from bbws.instances import views as instance_views
+    from bbws.instances import work as instance_work
+    from bbws.jobs.operations import RELEASE_HOOKS
+    from bbws.sites import holds
+    from bbws.sites import work as site_work
+    from bbws.templates import work as template_work
+    from bbws.tenants import lifecycle
+
+    RELEASE_HOOKS.update(
+        tenant=lifecycle.release,
+        instance=instance_work.release,
+        site=holds.release,
+        template=template_work.release,
+        templatePreview=template_work.release_preview,
+    )
+    lifecycle.PRECHECKS[:] = [instance_work.refuse_while_busy]
+    lifecycle.CASCADES[:] = [instance_work.cascade]
+    instance_work.DEPROVISION_HOOKS[:] = [site_work.forget_sites_of]
+    AUDIT_VIEWS["instance"] = instance_views.without_internals
+
+
 def build_container(
     settings: Settings,
     *,
@@ -95,6 +121,7 @@ def build_container(
     mailer: Mailer | None = None,
 ) -> Container:
     private_dir(settings.data_dir)  # it holds the signing key, tokens and every tenant's records
+    wire_hooks()
     store = store or build_store(settings)
     issuer: LocalIssuer | None = None
     if settings.jwks_url:

@@ -33,3 +33,34 @@ def test_a_job_name_is_taken_once() -> None:
 
     with pytest.raises(ValueError, match="already registered"):
         HandlerRegistry({"Same": handler}, {"Same": handler})
+
+
+HOOKS_AFTER_IMPORT = """
+import json
+import bbws.instances.api, bbws.instances.work, bbws.sites.api, bbws.sites.work, bbws.templates.api
+import bbws.templates.work, bbws.tenants.api, bbws.tenants.lifecycle
+from bbws.core.changes import AUDIT_VIEWS
+from bbws.instances.work import DEPROVISION_HOOKS
+from bbws.jobs.operations import RELEASE_HOOKS
+from bbws.tenants.lifecycle import CASCADES, PRECHECKS
+
+def state():
+    return [sorted(RELEASE_HOOKS), len(PRECHECKS), len(CASCADES), len(DEPROVISION_HOOKS), sorted(AUDIT_VIEWS)]
+
+before = state()
+from bbws.app import wire_hooks
+wire_hooks()
+wire_hooks()  # once or twice: the same
+print(json.dumps([before, state()]))
+"""
+
+
+def test_hooks_are_connected_by_the_composition_root_not_by_importing_modules() -> None:
+    import json
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", HOOKS_AFTER_IMPORT], capture_output=True, text=True, check=True)
+    before, after = json.loads(done.stdout)
+    assert before == [[], 0, 0, 0, []]
+    assert after == [["instance", "site", "template", "templatePreview", "tenant"], 1, 1, 1, ["instance"]]

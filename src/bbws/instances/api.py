@@ -13,7 +13,7 @@ from bbws.core.errors import UnprocessableEntity
 from bbws.core.ids import TENANT_ID_PATTERN
 from bbws.core.router import api_router, check_if_match, etag, not_modified
 from bbws.core.schemas import page_of
-from bbws.instances import service, work  # noqa: F401  (work registers the job handler and tenant hooks)
+from bbws.instances import service
 from bbws.instances.models import InstanceAction, InstanceStatus
 from bbws.instances.schemas import (
     INSTANCE_ID_PATTERN,

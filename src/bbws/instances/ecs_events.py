@@ -1,4 +1,4 @@
-"""ECS state sync (LLD 2.7): EventBridge ECS events about a tenant's service move its instance record.
+"""ECS state sync: EventBridge ECS events about a tenant's service move its instance record.
 
 `parse_ecs_event` reads an event (no I/O); `apply_ecs_event` writes what it means to the instance, once per
 event, never going back in time, and only along the instance state machine.

@@ -137,7 +137,7 @@ def allowed_actions(current: InstanceStatus) -> list[InstanceAction]:
     return [a for a, (sources, _) in ACTIONS.items() if current in sources]
 
 
-# ECS EventBridge `detail.eventName` -> instance status (LLD 2.7 "ECS state sync"). AWS sends the deployment
+# ECS EventBridge `detail.eventName` -> instance status. AWS sends the deployment
 # events as `SERVICE_DEPLOYMENT_*`; `ecs_events.EVENT_ALIASES` maps them onto these names.
 ECS_EVENT_STATUS: dict[str, InstanceStatus] = {
     "SERVICE_STEADY_STATE": S.ACTIVE,

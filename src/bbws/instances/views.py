@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from bbws.core.changes import AUDIT_VIEWS
 from bbws.core.links import act, href, links
 from bbws.instances.models import InstanceAction, InstanceStatus, allowed_actions
 
@@ -23,11 +22,6 @@ def without_internals(item: dict[str, Any]) -> dict[str, Any]:
     resources = item.get("resources") or {}
     return {**item, "resources": {k: v for k, v in resources.items() if k in TENANT_RESOURCES}}
 
-
-
-def register_audit_view() -> None:
-    """Audit records and events of instances reach tenant users and webhooks: they carry the tenant view."""
-    AUDIT_VIEWS["instance"] = without_internals
 
 
 def instance_href(item: dict[str, Any], *more: str) -> str:

@@ -24,11 +24,9 @@ from bbws.instances.models import (
     working_status,
 )
 from bbws.instances.runtime import bring_back, driver_of
-from bbws.jobs.operations import RELEASE_HOOKS
 from bbws.jobs.queue import Job
 from bbws.jobs.registry import Handler, JobContext, PermanentFailure
 from bbws.tenants import keys
-from bbws.tenants.lifecycle import CASCADES, PRECHECKS
 from bbws.tenants.models import LifecycleAction
 
 log = logging.getLogger("bbws.instances")
@@ -208,7 +206,6 @@ def release(changes: Changes, store: ItemStore, operation: dict[str, Any]) -> No
                       resource_id=item["instanceId"], before=item, after=moved)
 
 
-RELEASE_HOOKS["instance"] = release
 
 # tenant action -> (instance statuses it applies to, the instance action it requests)
 TENANT_CASCADE: dict[LifecycleAction, tuple[frozenset[InstanceStatus], InstanceAction]] = {
@@ -250,7 +247,5 @@ def cascade(changes: Changes, store: ItemStore, tenant: dict[str, Any], action: 
                                params=params, changes=changes)
 
 
-PRECHECKS.append(refuse_while_busy)
-CASCADES.append(cascade)
 
 HANDLERS: dict[str, Handler] = {service.JOB: handle_instance_work}

@@ -15,7 +15,7 @@ from bbws.core.schemas import page_of
 from bbws.instances.models import Environment
 from bbws.jobs.api import accepted
 from bbws.jobs.schemas import OperationPublic
-from bbws.sites import service, work  # noqa: F401  (work registers the job handlers and the release hook)
+from bbws.sites import service
 from bbws.sites.api_common import SITE, SITES, SiteId, TenantId, load_site
 from bbws.sites.models import SiteAction, SiteStatus
 from bbws.sites.schemas import SiteCreate, SitePublic, SiteStatusBody, SiteUpdate

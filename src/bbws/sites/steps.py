@@ -77,10 +77,13 @@ def _gate_new_site(ctx: SiteContext, spec: InstanceSpec, site: dict[str, Any]) -
             return report
         if attempt + 1 < GATE_ATTEMPTS:
             time.sleep(0.5 * (attempt + 1))
+    status = (front or {}).get("httpStatus")
     raise DriverError(
         f"the site does not answer at {site['url']}: {(front or {}).get('detail')}",
         code="SITE_NOT_ANSWERING",
-        retryable=False,
+        # No answer or a server error may be the runtime restarting (MariaDB, PHP): the job tries again later and
+        # fails with this code only once its tries are spent. Any other answer (a 404, a redirect) is for good.
+        retryable=status is None or status >= 500,
     )
 
 

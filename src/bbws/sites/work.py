@@ -11,13 +11,11 @@ from bbws.core.store import ItemStore
 from bbws.instances.driver import DriverError
 from bbws.instances.runtime import bring_back, driver_of
 from bbws.instances.service import spec_of
-from bbws.instances.work import DEPROVISION_HOOKS
-from bbws.jobs.operations import RELEASE_HOOKS
 from bbws.jobs.queue import Job
 from bbws.jobs.registry import Handler, JobContext, PermanentFailure
 from bbws.sites import history, keys, service, steps
 from bbws.sites.context import SiteContext
-from bbws.sites.holds import CLEANUP_JOB, UNTOUCHED, ended, fail_hold, forget, held_by, release, site_result
+from bbws.sites.holds import CLEANUP_JOB, UNTOUCHED, ended, fail_hold, forget, held_by, site_result
 from bbws.sites.models import SiteAction, SiteStatus
 from bbws.sites.records import instance_of, put_site, tenant_sites
 from bbws.sites.requests import check_now
@@ -25,7 +23,6 @@ from bbws.tenants import keys as tenant_keys
 
 log = logging.getLogger("bbws.sites")
 A, S = SiteAction, SiteStatus
-RELEASE_HOOKS["site"] = release
 
 
 def _run(job: Job, ctx: JobContext) -> dict[str, Any]:
@@ -105,7 +102,6 @@ def forget_sites_of(store: ItemStore, clock: Any, actor: Actor, instance: dict[s
         changes.commit(store)
 
 
-DEPROVISION_HOOKS.append(forget_sites_of)
 
 
 HANDLERS: dict[str, Handler] = {

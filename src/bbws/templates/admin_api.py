@@ -13,7 +13,7 @@ from bbws.core.changes import Actor
 from bbws.core.deps import ActorDep, Authz, Ctr
 from bbws.core.errors import UnprocessableEntity, ValidationFailed
 from bbws.core.router import api_router, check_if_match, etag
-from bbws.templates import records, service, work  # noqa: F401  (work registers the jobs)
+from bbws.templates import records, service
 from bbws.templates.api import ADMIN, NOT_FOUND
 from bbws.templates.models import TemplateStatus, parse_ref, template_not_found
 from bbws.templates.schemas import TemplatePublic, TemplateUpdate, VersionChoice

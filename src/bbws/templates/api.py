@@ -18,7 +18,7 @@ from bbws.core.schemas import page_of
 from bbws.instances.runtime import driver_of
 from bbws.jobs.api import accepted
 from bbws.jobs.schemas import OperationPublic
-from bbws.templates import keys, previews, records, service, work  # noqa: F401  (work registers the jobs)
+from bbws.templates import keys, previews, records, service
 from bbws.templates.models import (
     CATEGORY_PATTERN,
     TemplateStatus,

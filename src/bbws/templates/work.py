@@ -16,7 +16,6 @@ from bbws.core.links import act, href, links
 from bbws.core.store import Delete, ItemStore, version_is
 from bbws.instances.driver import DriverError, SiteSpec
 from bbws.instances.runtime import driver_of
-from bbws.jobs.operations import RELEASE_HOOKS
 from bbws.jobs.queue import Job
 from bbws.jobs.registry import Handler, JobContext, PermanentFailure
 from bbws.templates import keys, previews, records
@@ -161,8 +160,6 @@ def release_preview(changes: Changes, store: ItemStore, operation: dict[str, Any
             )  # guards: the job finishing at this very moment
 
 
-RELEASE_HOOKS["template"] = release
-RELEASE_HOOKS["templatePreview"] = release_preview
 
 HANDLERS: dict[str, Handler] = {
     previews.PREVIEW_JOB: handle_preview,

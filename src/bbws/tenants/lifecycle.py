@@ -15,7 +15,7 @@ from bbws.core.clock import Clock
 from bbws.core.errors import Conflict
 from bbws.core.store import ConditionFailed, ItemStore, version_is
 from bbws.events.outbox import enqueue
-from bbws.jobs.operations import RELEASE_HOOKS, start_operation
+from bbws.jobs.operations import start_operation
 from bbws.jobs.queue import Job
 from bbws.jobs.registry import Handler, JobContext, PermanentFailure
 from bbws.tenants import keys
@@ -127,7 +127,6 @@ def release(changes: Changes, store: ItemStore, operation: dict[str, Any]) -> No
         )
 
 
-RELEASE_HOOKS["tenant"] = release
 
 
 def _event_data(action: LifecycleAction, tenant_id: str, reason: str | None, changes: Changes) -> dict[str, Any]:
