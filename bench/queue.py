@@ -63,7 +63,7 @@ def data_dir() -> Iterator[Path]:
 
 
 def noop_registry(started: dict[str, float] | None = None) -> HandlerRegistry:
-    """A registry of its own (the shared one is left alone) with a handler that only notes when it started."""
+    """A registry of its own with one handler that only notes when it started."""
     registry = HandlerRegistry()
 
     @registry.register(NOOP)

@@ -9,6 +9,7 @@ import httpx
 
 from tests.e2e.test_cli_client import serving
 from tests.support.api import rid
+from tests.support.waiting import wait_until
 
 
 def answers(url: str) -> int | None:
@@ -16,6 +17,9 @@ def answers(url: str) -> int | None:
         return httpx.get(url, timeout=10, trust_env=False).status_code
     except httpx.TransportError:
         return None
+
+
+BACK_WITHIN = 60.0  # seconds: a restarted server brings its instances back in the background, behind its API
 
 
 def test_instances_commands_and_a_server_restart(tmp_path: Path) -> None:
@@ -50,7 +54,7 @@ def test_instances_commands_and_a_server_restart(tmp_path: Path) -> None:
     assert answers(instance_url) is None  # the server stopped: so did the instances it ran
 
     with serving(tmp_path) as server:  # same data dir: the instance comes back at the same URL
-        assert answers(instance_url) == 200
+        assert wait_until(lambda: answers(instance_url) == 200, timeout=BACK_WITHIN)
         deleted = server.json("instances", "delete", "--tenant", tid, "--env", "dev")
         assert deleted["status"] == "COMPLETED" and deleted["result"]["status"] == "DEPROVISIONED"
         assert answers(instance_url) is None

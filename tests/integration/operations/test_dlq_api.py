@@ -11,7 +11,7 @@ from bbws.core.ids import new_id
 from bbws.events.outbox import enqueue
 from bbws.jobs.operations import start_operation
 from bbws.jobs.queue import Job
-from bbws.jobs.registry import JobContext, registry
+from bbws.jobs.registry import JobContext
 from tests.support.api import ApiHarness, rid
 
 DLQ = "/v1.0/admin/dlq"
@@ -24,13 +24,13 @@ def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 class Flaky:
-    """A job handler registered under a fresh name: fails while `failing`, then succeeds."""
+    """A job handler added to the API's handlers under a fresh name: fails while `failing`, then succeeds."""
 
-    def __init__(self) -> None:
+    def __init__(self, api: ApiHarness) -> None:
         self.name = rid("FlakyJob")
         self.failing = True
         self.calls = 0
-        registry.register(self.name)(self)
+        api.container.handlers.register(self.name)(self)
 
     def __call__(self, job: Job, ctx: JobContext) -> dict[str, Any]:
         self.calls += 1
@@ -53,7 +53,7 @@ def queue_job(api: ApiHarness, handler: Flaky, tenant_id: str, n: int = 1) -> tu
 
 def dead_letter(api: ApiHarness, n: int = 1) -> tuple[Flaky, str, str, str]:
     """A tenant whose flaky job ran three times and is now dead-lettered: (handler, tenant, message, operation)."""
-    handler, tenant_id = Flaky(), api.create_tenant()["tenantId"]
+    handler, tenant_id = Flaky(api), api.create_tenant()["tenantId"]
     message_id, op_id = queue_job(api, handler, tenant_id, n)
     api.run_jobs()
     assert handler.calls == 3
@@ -76,7 +76,7 @@ def test_a_job_that_always_fails_is_listed_with_its_error_and_tries(api: ApiHarn
 
 
 def test_the_list_pages_with_a_cursor(api: ApiHarness) -> None:
-    handler, tenant_id = Flaky(), api.create_tenant()["tenantId"]
+    handler, tenant_id = Flaky(api), api.create_tenant()["tenantId"]
     queued = {queue_job(api, handler, tenant_id, n)[0] for n in range(5)}
     api.run_jobs()
     seen: list[str] = []
@@ -199,7 +199,7 @@ def test_an_operation_whose_every_try_lost_the_database_says_so(api: ApiHarness,
             self.calls += 1
             raise Unavailable(raised)
 
-    handler = AlwaysUnavailable()
+    handler = AlwaysUnavailable(api)
     _, op_id = queue_job(api, handler, api.create_tenant()["tenantId"])
     api.run_jobs()
     assert handler.calls == 3, "retried like any other failure"
