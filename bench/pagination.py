@@ -25,8 +25,9 @@ from urllib.parse import urlencode
 
 from bbws.core.changes import Actor
 from bbws.core.clock import ManualClock, iso
+from bbws.core.cursors import CursorCodec, list_scope
 from bbws.core.ids import new_id
-from bbws.core.pagination import CursorCodec, list_scope, render_page
+from bbws.core.pagination import render_page
 from bbws.core.store import Item, Key, key_of
 from bbws.store.sqlite_store import SqliteStore
 from bbws.tenants import keys, service

@@ -28,12 +28,12 @@ from typing import Any
 from bbws.app import build_container
 from bbws.core.changes import Actor, Changes
 from bbws.core.container import Container
+from bbws.core.handlers import HandlerRegistry, JobContext
 from bbws.core.ids import new_id
+from bbws.core.queue import Job
 from bbws.core.settings import Settings
 from bbws.events.outbox import Relay, enqueue
 from bbws.jobs import operations as ops
-from bbws.jobs.queue import Job
-from bbws.jobs.registry import HandlerRegistry, JobContext
 from bbws.jobs.worker import Worker
 from bbws.store.sqlite_store import thread_connection
 from bench.common import Goal, median, micros, percentile, table

@@ -32,7 +32,6 @@ import httpx
 from fastapi.testclient import TestClient
 
 from bbws.app import build_container, build_worker, create_app, stop_runtime
-from bbws.artifacts import artifacts_of
 from bbws.core.ids import new_id
 from bbws.core.settings import Settings
 from bbws.instances.local import LocalDriver, config, naming, processes
@@ -314,7 +313,7 @@ class Bench:
             f"warm-up create from business (builds the template archive once, not measured): "
             f"{(time.perf_counter() - began) * 1000:.0f} ms"
         )
-        archive = artifacts_of(self.container).local_path(
+        archive = self.container.artifacts.local_path(
             find_usable(store=self.container.store, ref="business")["artifactKey"]
         )
         if archive is None:

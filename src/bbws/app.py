@@ -14,20 +14,21 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
 
+from bbws.artifacts import build_artifacts
 from bbws.core import http, logs
 from bbws.core.auth import TokenVerifier, jwks_key_lookup, remote_jwks_lookup
 from bbws.core.clock import Clock, SystemClock
 from bbws.core.container import Container
+from bbws.core.cursors import CursorCodec
 from bbws.core.files import private_dir, write_private
+from bbws.core.handlers import HandlerRegistry
 from bbws.core.issuer import LocalIssuer
 from bbws.core.mail import FileMailer, Mailer
-from bbws.core.pagination import CursorCodec
 from bbws.core.ratelimit import RateLimiter, StreamSlots
 from bbws.core.settings import DEFAULT_SECRET, Settings
 from bbws.core.store import ItemStore
 from bbws.events.outbox import Relay
 from bbws.jobs.reaper import DeadLetterReaper
-from bbws.jobs.registry import HandlerRegistry
 from bbws.jobs.runtime import WorkerThread, build_queue
 from bbws.jobs.worker import Worker
 from bbws.notifications.delivery import deliver_due, fan_out_publisher
@@ -145,6 +146,7 @@ def build_container(
             auth_failure_burst=settings.rate_limit_auth_failures_burst,
         ),
         streams=StreamSlots(per_token=settings.sse_streams_per_token, per_tenant=settings.sse_streams_per_tenant),
+        artifacts=build_artifacts(settings),
         mailer=mailer or FileMailer(settings.data_dir / "mail", clock),
         queue=build_queue(settings, store=store),
         handlers=build_handlers(),

@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from bbws.client.api import BbwsClient, BbwsError
-from bbws.jobs.queue import Job
+from bbws.core.queue import Job
 from bbws.jobs.sqlite_queue import SqliteQueue
 from tests.support.api import rid
 

@@ -15,10 +15,10 @@ import time
 from typing import Any
 
 from bbws.core.changes import Actor, Changes
+from bbws.core.handlers import Handler, JobContext
 from bbws.core.ids import new_id
+from bbws.core.queue import Job
 from bbws.core.store import NOT_EXISTS, ConditionFailed
-from bbws.jobs.queue import Job
-from bbws.jobs.registry import Handler, JobContext
 
 JOB = "ReliabilityEffect"
 ACTION = "effect.applied"

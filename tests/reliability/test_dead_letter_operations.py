@@ -11,10 +11,10 @@ from pathlib import Path
 from bbws.app import build_container, build_worker
 from bbws.core.changes import Actor, Changes
 from bbws.core.ids import new_id
+from bbws.core.queue import Job
 from bbws.core.settings import Settings
 from bbws.events.outbox import enqueue
 from bbws.jobs import operations as ops
-from bbws.jobs.queue import Job
 from tests.reliability import handlers
 
 

@@ -12,10 +12,10 @@ from bbws.app import build_container
 from bbws.core.changes import Actor, Changes
 from bbws.core.container import Container
 from bbws.core.ids import new_id
+from bbws.core.queue import Job
 from bbws.core.settings import Settings
 from bbws.events.outbox import enqueue
 from bbws.jobs import operations as ops
-from bbws.jobs.queue import Job
 from tests.reliability import handlers
 from tests.reliability.test_worker_kills import worker_process
 from tests.support import waiting

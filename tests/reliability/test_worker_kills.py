@@ -31,11 +31,11 @@ from bbws.client import WebhookVerificationError, verify_webhook
 from bbws.core.changes import OUTBOX_SHARDS, Actor, Changes
 from bbws.core.container import Container
 from bbws.core.ids import new_id
+from bbws.core.queue import Job
 from bbws.core.settings import Settings
 from bbws.core.store import ItemStore
 from bbws.events.outbox import enqueue
 from bbws.jobs import operations as ops
-from bbws.jobs.queue import Job
 from bbws.notifications import webhooks
 from bbws.notifications.webhooks_schemas import WebhookCreate
 from bbws.tenants import service

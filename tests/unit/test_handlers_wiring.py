@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from bbws import app
+from bbws.core import handlers as registry_module
+from bbws.core.handlers import HandlerRegistry
 from bbws.instances import service as instances
-from bbws.jobs import registry as registry_module
-from bbws.jobs.registry import HandlerRegistry
 from bbws.sites import history
 from bbws.sites import service as sites
 from bbws.sites.holds import CLEANUP_JOB

@@ -6,7 +6,7 @@ import os
 import shutil
 from pathlib import Path
 
-from bbws.artifacts.port import Artifact, ArtifactMissing, ArtifactStore, check_key, sha256_of
+from bbws.core.artifacts import Artifact, ArtifactMissing, ArtifactStore, check_key, sha256_of
 from bbws.core.files import make_private, private_dir
 
 

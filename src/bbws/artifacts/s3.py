@@ -8,7 +8,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from bbws.artifacts.port import Artifact, ArtifactMissing, ArtifactStore, check_key, sha256_of
+from bbws.core.artifacts import Artifact, ArtifactMissing, ArtifactStore, check_key, sha256_of
 from bbws.core.boto import LazyClient
 from bbws.core.files import make_private, private_dir
 

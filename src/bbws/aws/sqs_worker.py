@@ -9,7 +9,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from bbws.aws import container
-from bbws.jobs.queue import Delivery, Job
+from bbws.core.queue import Delivery, Job
 from bbws.jobs.worker import RetryLater, Worker
 
 log = logging.getLogger("bbws.aws.sqs")

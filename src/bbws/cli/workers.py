@@ -12,16 +12,16 @@ import os
 import signal
 import threading
 from types import FrameType
-from typing import Any
 
 from bbws.app import build_worker
+from bbws.core.container import Container
 
 log = logging.getLogger("bbws.worker")
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
-def run_workers(container: Any, *, concurrency: int = 1) -> None:
+def run_workers(container: Container, *, concurrency: int = 1) -> None:
     """Run `concurrency` workers until a stop signal; returns once they are all done."""
     workers = [build_worker(container) for _ in range(concurrency)]
     threads = [threading.Thread(target=w.run, name=f"bbws-worker-{i}", daemon=True) for i, w in enumerate(workers, 1)]

@@ -7,8 +7,8 @@ from collections.abc import Callable, Sequence
 
 from bbws.core.changes import OUTBOX_SHARDS, Changes
 from bbws.core.events import Event
+from bbws.core.queue import Job, JobQueue
 from bbws.core.store import Delete, Item, ItemStore
-from bbws.jobs.queue import Job, JobQueue
 
 log = logging.getLogger("bbws.outbox")
 

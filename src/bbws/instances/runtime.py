@@ -8,6 +8,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from bbws.core.container import Container
 from bbws.core.settings import Settings
 from bbws.instances.driver import DriverError, RuntimeDriver
 from bbws.instances.models import SHOULD_RUN, InstanceStatus
@@ -26,7 +27,7 @@ def build_driver(settings: Settings) -> RuntimeDriver:
     return LocalDriver.from_settings(settings)
 
 
-def driver_of(container: Any) -> RuntimeDriver:
+def driver_of(container: Container) -> RuntimeDriver:
     """The container's driver, built on first use (tests put their own in `extras["runtime"]`)."""
     driver: RuntimeDriver | None = container.extras.get("runtime")
     if driver is None:
@@ -89,7 +90,7 @@ class Restore:
             event.set()
 
 
-def reconcile(container: Any, *, restore: Restore | None = None) -> dict[str, int]:
+def reconcile(container: Container, *, restore: Restore | None = None) -> dict[str, int]:
     """Start every instance whose status says it should be serving (after a restart or a reboot);
     returns how many were started and how many failed (their reason is logged; the record is left alone).
     With `restore` (collected already), jobs may bring some back first: those are skipped."""
@@ -111,7 +112,7 @@ def reconcile(container: Any, *, restore: Restore | None = None) -> dict[str, in
     return counts
 
 
-def bring_back(container: Any, *, tenant_id: str, environment: str) -> None:
+def bring_back(container: Container, *, tenant_id: str, environment: str) -> None:
     """Called by a job before it works on an instance: when a background restore has not brought that instance
     back yet, start it now (or wait for the start under way). Nothing to do otherwise."""
     restore: Restore | None = container.extras.get("restore")
@@ -122,7 +123,7 @@ def bring_back(container: Any, *, tenant_id: str, environment: str) -> None:
     restore.bring_back(key, lambda: _restart(container, driver_of(container), key, counts))
 
 
-def _restart(container: Any, driver: RuntimeDriver, key: tuple[str, str], counts: dict[str, int]) -> None:
+def _restart(container: Container, driver: RuntimeDriver, key: tuple[str, str], counts: dict[str, int]) -> None:
     """Start one instance if its record (read now, not when the restore began) still says it should run."""
     from bbws.instances.service import spec_of
 

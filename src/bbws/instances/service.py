@@ -6,15 +6,16 @@ from typing import Any
 
 from bbws.core.changes import Actor, Changes
 from bbws.core.clock import Clock
+from bbws.core.container import Container
 from bbws.core.errors import ApiError, Conflict, Hint, UnprocessableEntity, not_found
 from bbws.core.ids import new_id
+from bbws.core.queue import Job
 from bbws.core.store import NOT_EXISTS, ConditionFailed, ItemStore, version_is
 from bbws.events.outbox import enqueue
 from bbws.instances.driver import DriverError, InstanceSpec, RuntimeDriver, Versions
 from bbws.instances.models import InstanceAction, InstanceStatus, check_action
 from bbws.instances.schemas import InstanceCreate
 from bbws.jobs.operations import start_operation
-from bbws.jobs.queue import Job
 from bbws.tenants import keys
 from bbws.tenants.models import TenantStatus
 
@@ -83,7 +84,7 @@ class RuntimeNotReady(ApiError):
     status, code, title = 503, "RUNTIME_NOT_READY", "The instance runtime is not ready"
 
 
-def ready_driver(container: Any) -> RuntimeDriver:
+def ready_driver(container: Container) -> RuntimeDriver:
     """The runtime driver for a request; one that cannot be built (a GitOps repository not configured) is a 503
     with the reason."""
     from bbws.instances.runtime import driver_of

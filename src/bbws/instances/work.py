@@ -11,7 +11,9 @@ from typing import Any
 from bbws.core.changes import Actor, Changes
 from bbws.core.clock import Clock
 from bbws.core.errors import Conflict
+from bbws.core.handlers import Handler, JobContext, PermanentFailure
 from bbws.core.links import href
+from bbws.core.queue import Job
 from bbws.core.store import ItemStore, version_is
 from bbws.instances import service
 from bbws.instances.driver import DriverError, DriverResult, InstanceSpec, RuntimeDriver
@@ -24,8 +26,6 @@ from bbws.instances.models import (
     working_status,
 )
 from bbws.instances.runtime import bring_back, driver_of
-from bbws.jobs.queue import Job
-from bbws.jobs.registry import Handler, JobContext, PermanentFailure
 from bbws.tenants import keys
 from bbws.tenants.models import LifecycleAction
 

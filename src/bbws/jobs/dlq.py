@@ -11,9 +11,9 @@ from bbws.core.changes import Actor, Changes
 from bbws.core.clock import Clock, iso
 from bbws.core.errors import NotFound
 from bbws.core.links import act, href, links
+from bbws.core.queue import DeadLetter, JobQueue
 from bbws.core.store import ConditionFailed, ItemStore, version_is
 from bbws.jobs import operations as ops
-from bbws.jobs.queue import DeadLetter, JobQueue
 
 log = logging.getLogger("bbws.dlq")
 

@@ -13,8 +13,8 @@ from itertools import count
 from pathlib import Path
 from typing import Any
 
+from bbws.core.queue import JobQueue
 from bbws.core.store import ItemStore
-from bbws.jobs.queue import JobQueue
 
 log = logging.getLogger("bbws.worker")
 

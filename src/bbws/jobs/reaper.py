@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from bbws.core.changes import Actor, Changes
+from bbws.core.container import Container
+from bbws.core.queue import JobQueue
 from bbws.jobs import operations as ops
-from bbws.jobs.queue import JobQueue
 
 SWEEP_LIMIT = 1000
 
@@ -17,7 +17,7 @@ class DeadLetterReaper:
     where no handler sees it; its Operation would stay IN_PROGRESS for good. Every `interval` seconds this looks
     through the DLQ and marks such Operations FAILED with the queue's reason."""
 
-    def __init__(self, *, container: Any, queue: JobQueue, interval: float = 5.0) -> None:
+    def __init__(self, *, container: Container, queue: JobQueue, interval: float = 5.0) -> None:
         self.container, self.queue, self.interval = container, queue, interval
         self._last = float("-inf")
         self._seen: set[str] = set()

@@ -6,9 +6,9 @@ from __future__ import annotations
 import logging
 import threading
 
+from bbws.core.queue import JobQueue
 from bbws.core.settings import Settings
 from bbws.core.store import ItemStore
-from bbws.jobs.queue import JobQueue
 from bbws.jobs.worker import Worker
 
 log = logging.getLogger("bbws.worker")

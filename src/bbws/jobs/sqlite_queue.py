@@ -9,7 +9,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from bbws.jobs.queue import MAX_RECEIVES, DeadLetter, Delivery, Job, JobQueue, receipt_token
+from bbws.core.queue import MAX_RECEIVES, DeadLetter, Delivery, Job, JobQueue, receipt_token
 from bbws.store.sqlite_store import prepare_database_file, thread_connection
 
 SWEEP_SECONDS = 1.0

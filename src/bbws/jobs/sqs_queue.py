@@ -12,8 +12,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from bbws.core.boto import LazyClient
+from bbws.core.queue import MAX_RECEIVES, DeadLetter, Delivery, Job, JobQueue
 from bbws.core.store import ItemStore
-from bbws.jobs.queue import MAX_RECEIVES, DeadLetter, Delivery, Job, JobQueue
 
 log = logging.getLogger("bbws.queue")
 

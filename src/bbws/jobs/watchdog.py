@@ -6,7 +6,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from bbws.jobs.queue import Delivery
+from bbws.core.queue import Delivery
 
 _local = threading.local()
 

@@ -10,14 +10,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from bbws.core.changes import Actor, Changes
+from bbws.core.container import Container
 from bbws.core.errors import ApiError
+from bbws.core.handlers import HandlerRegistry, JobContext, PermanentFailure
 from bbws.core.logs import request_id_var
+from bbws.core.queue import Delivery, Job, JobQueue, backoff_seconds
 from bbws.core.store import ConditionFailed
 from bbws.jobs import operations as ops
 from bbws.jobs import watchdog
 from bbws.jobs.heartbeat import Beater, Heartbeats, new_worker_id
-from bbws.jobs.queue import Delivery, Job, JobQueue, backoff_seconds
-from bbws.jobs.registry import HandlerRegistry, JobContext, PermanentFailure
 
 log = logging.getLogger("bbws.worker")
 
@@ -69,7 +70,12 @@ def _permanent(exc: BaseException) -> bool:
 
 class Worker:
     def __init__(
-        self, *, container: Any, queue: JobQueue, registry: HandlerRegistry, relay: Callable[[], int] | None = None
+        self,
+        *,
+        container: Container,
+        queue: JobQueue,
+        registry: HandlerRegistry,
+        relay: Callable[[], int] | None = None,
     ) -> None:
         self.container, self.queue, self.registry, self.relay = container, queue, registry, relay
         self.stopping = threading.Event()

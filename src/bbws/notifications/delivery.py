@@ -18,6 +18,7 @@ from standardwebhooks import Webhook
 
 from bbws.core.changes import Actor, Changes
 from bbws.core.clock import Clock, iso, parse_iso
+from bbws.core.container import Container
 from bbws.core.errors import ApiError, UnprocessableEntity
 from bbws.core.events import Event, matches_filter
 from bbws.core.ids import new_id
@@ -172,7 +173,7 @@ def fan_out(events: Sequence[Event], *, store: ItemStore, clock: Clock) -> int:
     return made
 
 
-def fan_out_publisher(container: Any) -> Callable[[Sequence[Event]], None]:
+def fan_out_publisher(container: Container) -> Callable[[Sequence[Event]], None]:
     """The relay publisher that turns outbox events into webhook deliveries."""
 
     def publish(events: Sequence[Event]) -> None:
@@ -212,7 +213,7 @@ def _enqueue(store: ItemStore, item: dict[str, Any]) -> int:
 # -- the scheduler
 
 
-def deliver_due(container: Any, now: datetime | None = None, *, sender: Sender | None = None) -> int:
+def deliver_due(container: Container, now: datetime | None = None, *, sender: Sender | None = None) -> int:
     """Attempt the deliveries that are due (a batch, in parallel) and record each outcome; returns how many."""
     store: ItemStore = container.store
     now = now or container.clock.now()
@@ -286,7 +287,7 @@ def _record(
     log.error("webhook health not recorded after retries", extra={"deliveryId": delivery["deliveryId"]})
 
 
-def _shared_sender(container: Any) -> Sender:
+def _shared_sender(container: Container) -> Sender:
     """One sender per container, so its connection pool and TLS setup outlive a tick."""
     shared: Sender | None = container.extras.get("webhook_sender")
     if shared is None:

@@ -10,7 +10,6 @@ from fastapi import Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from bbws.artifacts.port import artifacts_of
 from bbws.core.authorizer import Authorizer, scope_allows
 from bbws.core.deps import ActorDep, Authz, Ctr, Pages
 from bbws.core.errors import ApiError, Forbidden
@@ -119,7 +118,7 @@ async def upload_plugin(request: Request, ctr: Ctr, authz: Authz, actor: ActorDe
         item = await run_in_threadpool(
             lambda: catalog.upload_package(
                 store=ctr.store,
-                artifacts=artifacts_of(ctr),
+                artifacts=ctr.artifacts,
                 clock=ctr.clock,
                 actor=actor,
                 settings=ctr.settings,
@@ -192,7 +191,7 @@ def delete_plugin(pluginId: PluginId, request: Request, ctr: Ctr, authz: Authz, 
     authz.require(ADMIN)
     item = catalog.get_entry(store=ctr.store, plugin_id=pluginId)
     check_if_match(request, item)
-    catalog.delete_entry(store=ctr.store, artifacts=artifacts_of(ctr), clock=ctr.clock, actor=actor, entry=item)
+    catalog.delete_entry(store=ctr.store, artifacts=ctr.artifacts, clock=ctr.clock, actor=actor, entry=item)
     return Response(status_code=204)
 
 

@@ -6,9 +6,10 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from bbws.artifacts.port import ArtifactMissing, ArtifactStore, artifacts_of, sha256_of
+from bbws.core.artifacts import ArtifactMissing, ArtifactStore, sha256_of
 from bbws.core.changes import Actor, Changes
 from bbws.core.clock import Clock
+from bbws.core.container import Container
 from bbws.core.errors import ApiError, Conflict, UnprocessableEntity
 from bbws.core.ids import new_id
 from bbws.core.store import NOT_EXISTS, ConditionFailed, ItemStore, Key, Page, version_is
@@ -230,11 +231,11 @@ def check_installable(*, settings: Any, entry: dict[str, Any], wordpress_version
         )
 
 
-def archive_of(*, container: Any, entry: dict[str, Any], work_dir: Path) -> Path:
+def archive_of(*, container: Container, entry: dict[str, Any], work_dir: Path) -> Path:
     """A local copy of the entry's zip in `work_dir`, checked against the checksum recorded at upload."""
     dest = work_dir / f"{entry['slug']}-{entry['pluginId']}.zip"
     try:
-        artifacts_of(container).fetch(entry["artifactKey"], dest)
+        container.artifacts.fetch(entry["artifactKey"], dest)
     except ArtifactMissing as exc:
         raise ArchiveUnusable(
             f"The archive of plugin {entry['pluginId']} is missing from the artifact store; upload it again.",

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from bbws.core.container import Container
 from bbws.core.files import private_dir
 from bbws.instances.driver import DriverError, InstanceSpec, RuntimeDriver
 from bbws.instances.runtime import driver_of
@@ -15,7 +16,7 @@ from bbws.plugins.models import PLUGIN
 
 def install_from_catalog(
     *,
-    container: Any,
+    container: Container,
     spec: InstanceSpec,
     site_key: str,
     entry: dict[str, Any],

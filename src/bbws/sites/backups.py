@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bbws.artifacts import ArtifactMissing, sha256_of
+from bbws.core.artifacts import ArtifactMissing, sha256_of
 from bbws.core.changes import Changes
 from bbws.core.errors import NotFound
 from bbws.core.links import href, links

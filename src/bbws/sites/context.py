@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bbws.artifacts import ArtifactStore, artifacts_of
+from bbws.core.artifacts import ArtifactStore
 from bbws.core.changes import Actor, Changes
 from bbws.core.clock import Clock
+from bbws.core.container import Container
 from bbws.core.files import private_dir
 from bbws.core.settings import Settings
 from bbws.core.store import ItemStore
@@ -22,7 +23,7 @@ from bbws.sites.health import check_site
 HealthChecker = Callable[..., dict[str, Any]]
 
 
-def health_checker_of(container: Any) -> HealthChecker:
+def health_checker_of(container: Container) -> HealthChecker:
     checker: HealthChecker | None = container.extras.get("site_health")
     if checker is None:
         checker = check_site
@@ -31,7 +32,7 @@ def health_checker_of(container: Any) -> HealthChecker:
 
 @dataclass
 class SiteContext:
-    container: Any
+    container: Container
     store: ItemStore
     clock: Clock
     actor: Actor
@@ -41,14 +42,14 @@ class SiteContext:
     work_dir: Path
 
     @classmethod
-    def of(cls, container: Any, actor: Actor, operation_id: str) -> SiteContext:
+    def of(cls, container: Container, actor: Actor, operation_id: str) -> SiteContext:
         return cls(
             container=container,
             store=container.store,
             clock=container.clock,
             actor=actor,
             driver=driver_of(container),
-            artifacts=artifacts_of(container),
+            artifacts=container.artifacts,
             settings=container.settings,
             work_dir=container.settings.data_dir / "work" / operation_id,
         )

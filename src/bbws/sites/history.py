@@ -10,9 +10,9 @@ from typing import Any
 from bbws.core.changes import Actor, Changes
 from bbws.core.clock import Clock, iso, parse_iso
 from bbws.core.links import href
+from bbws.core.queue import Job
 from bbws.core.store import NOT_EXISTS, ConditionFailed, ItemStore, version_is
 from bbws.events.outbox import enqueue
-from bbws.jobs.queue import Job
 from bbws.sites import keys
 from bbws.sites.models import HealthStatus, SiteStatus
 from bbws.tenants import keys as tenant_keys

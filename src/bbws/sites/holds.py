@@ -7,9 +7,9 @@ from typing import Any
 
 from bbws.core.changes import Changes
 from bbws.core.links import href
+from bbws.core.queue import Job
 from bbws.core.store import ItemStore
 from bbws.events.outbox import enqueue
-from bbws.jobs.queue import Job
 from bbws.sites import keys, service
 from bbws.sites.models import SiteAction, SiteStatus, settled_status
 from bbws.sites.records import put_site, tenant_sites

@@ -7,6 +7,7 @@ from typing import Any
 
 from bbws.core.changes import Actor, Changes
 from bbws.core.clock import Clock
+from bbws.core.container import Container
 from bbws.core.errors import Conflict
 from bbws.core.store import ItemStore
 from bbws.instances.driver import RuntimeDriver
@@ -62,7 +63,7 @@ def request_clone(
 
 
 def check_now(
-    *, container: Any, driver: RuntimeDriver, actor: Actor, site: dict[str, Any], audited: bool = False
+    *, container: Container, driver: RuntimeDriver, actor: Actor, site: dict[str, Any], audited: bool = False
 ) -> dict[str, Any]:
     """Run the real checks against the site now, keep them in its history, and note the result on the site.
     `audited`: a check someone asked for is in the audit trail (the periodic ones would only flood it)."""

@@ -8,12 +8,12 @@ from bbws.core.changes import Actor, Changes
 from bbws.core.clock import Clock
 from bbws.core.errors import Conflict, Hint, UnprocessableEntity, ValidationFailed
 from bbws.core.ids import new_id
+from bbws.core.queue import Job
 from bbws.core.store import NOT_EXISTS, ConditionFailed, ItemStore, version_is
 from bbws.events.outbox import enqueue
 from bbws.instances.models import InstanceStatus
 from bbws.instances.service import create_hint, require_active_tenant, start_hint
 from bbws.jobs.operations import start_operation
-from bbws.jobs.queue import Job
 from bbws.plugins import catalog
 from bbws.sites import keys
 from bbws.sites.backups import new_backup

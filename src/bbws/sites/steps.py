@@ -7,10 +7,10 @@ from collections.abc import Callable
 from typing import Any
 
 from bbws.core.errors import ApiError
+from bbws.core.handlers import PermanentFailure
 from bbws.core.store import version_is
 from bbws.instances.driver import DriverError, InstanceSpec
 from bbws.instances.runtime import bring_back
-from bbws.jobs.registry import PermanentFailure
 from bbws.plugins import catalog
 from bbws.plugins.install import install_from_catalog
 from bbws.sites import backups, history

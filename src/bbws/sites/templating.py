@@ -6,18 +6,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from bbws.artifacts import artifacts_of
 from bbws.core.changes import Actor, Changes
 from bbws.core.clock import Clock
 from bbws.core.errors import Conflict, UnprocessableEntity
 from bbws.core.files import scratch
+from bbws.core.handlers import Handler, JobContext, PermanentFailure
 from bbws.core.ids import new_id
+from bbws.core.queue import Job
 from bbws.core.store import NOT_EXISTS, ConditionFailed, ItemStore
 from bbws.events.outbox import enqueue
 from bbws.instances.runtime import driver_of
 from bbws.jobs.operations import start_operation
-from bbws.jobs.queue import Job
-from bbws.jobs.registry import Handler, JobContext, PermanentFailure
 from bbws.sites.records import get_site, instance_spec_for
 from bbws.templates import keys, records
 from bbws.templates.archives import read_manifest
@@ -153,7 +152,7 @@ def handle_make(job: Job, ctx: JobContext) -> dict[str, Any]:
         plugins = [p for p in driving(driver.run_admin, spec, site["key"], "plugins") if p.get("active")]
         manifest = read_manifest(archive)
         ctx.report(60, "Storing the archive.")
-        stored = artifacts_of(container).put(artifact_key, archive)
+        stored = container.artifacts.put(artifact_key, archive)
     fields = {
         "artifactKey": artifact_key,
         "checksum": stored.sha256,

@@ -7,12 +7,12 @@ import logging
 from typing import Any
 
 from bbws.core.changes import Actor, Changes
+from bbws.core.handlers import Handler, JobContext, PermanentFailure
+from bbws.core.queue import Job
 from bbws.core.store import ItemStore
 from bbws.instances.driver import DriverError
 from bbws.instances.runtime import bring_back, driver_of
 from bbws.instances.service import spec_of
-from bbws.jobs.queue import Job
-from bbws.jobs.registry import Handler, JobContext, PermanentFailure
 from bbws.sites import history, keys, service, steps
 from bbws.sites.context import SiteContext
 from bbws.sites.holds import CLEANUP_JOB, UNTOUCHED, ended, fail_hold, forget, held_by, site_result

@@ -10,9 +10,10 @@ import tarfile
 from pathlib import Path
 from typing import Any
 
-from bbws.artifacts import ArtifactMissing, artifacts_of, sha256_of
+from bbws.core.artifacts import ArtifactMissing, sha256_of
+from bbws.core.container import Container
 from bbws.core.files import private_dir
-from bbws.jobs.registry import PermanentFailure
+from bbws.core.handlers import PermanentFailure
 from bbws.templates.builtin import ensure_built, is_current
 
 
@@ -45,10 +46,10 @@ def _link_or_copy(source: Path, dest: Path) -> None:
         shutil.copyfile(source, dest)
 
 
-def fetch_verified(container: Any, record: dict[str, Any], work_dir: Path) -> Path:
+def fetch_verified(container: Container, record: dict[str, Any], work_dir: Path) -> Path:
     """The version's archive in `work_dir`, checked against the sha256 recorded when it was stored."""
     key, name = record["artifactKey"], f"{record['slug']}@{record['version']}"
-    store = artifacts_of(container)
+    store = container.artifacts
     private_dir(work_dir)
     dest = work_dir / f"template-{record['slug']}-v{record['version']}.tar.gz"
     local = store.local_path(key)
@@ -69,7 +70,7 @@ def fetch_verified(container: Any, record: dict[str, Any], work_dir: Path) -> Pa
     return dest
 
 
-def archive_for(*, container: Any, template: dict[str, Any], work_dir: Path) -> Path:
+def archive_for(*, container: Container, template: dict[str, Any], work_dir: Path) -> Path:
     """A local, verified copy of the archive of `template` (what `find_usable` returned), in `work_dir`. A
     built-in template's archive is built on first use (once, even when several jobs ask at the same time)."""
     record = template

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bbws.artifacts import artifacts_of
 from bbws.core.changes import Actor, Changes
+from bbws.core.container import Container
 from bbws.core.files import scratch
 from bbws.core.ids import new_id
 from bbws.core.store import NOT_EXISTS, ConditionFailed, version_is
@@ -95,7 +95,7 @@ def pick_theme(preferred: Sequence[str], installed: Sequence[str], avoid: Sequen
     return None
 
 
-def seed_builtin(container: Any) -> list[str]:
+def seed_builtin(container: Container) -> list[str]:
     """Write the built-in templates that are missing (PUBLISHED version 1, archive built on first use); returns
     the slugs written. Idempotent: a slug already taken (by an earlier start, or an admin) is left alone."""
     store, made = container.store, []
@@ -143,7 +143,7 @@ def seed_builtin(container: Any) -> list[str]:
     return made
 
 
-def ensure_built(container: Any, record: dict[str, Any], *, stale: str | None = None) -> dict[str, Any]:
+def ensure_built(container: Container, record: dict[str, Any], *, stale: str | None = None) -> dict[str, Any]:
     """The version record (merged with its template, as `find_usable` returns it) once its archive exists:
     built here under a lease, or by the worker already building it. `stale`: a checksum whose archive is lost."""
     store, template_id, number = container.store, record["templateId"], int(record["version"])
@@ -212,7 +212,7 @@ def _menu_item(item: str, links: dict[str, str]) -> dict[str, Any]:
     return {"title": item, "url": links[item]}
 
 
-def build(container: Any, record: dict[str, Any]) -> dict[str, Any]:
+def build(container: Container, record: dict[str, Any]) -> dict[str, Any]:
     """Install a throw-away site, fill it, export it, store the archive and record it; the site is removed."""
     builtin = BY_SLUG.get(record["slug"])
     if builtin is None:
@@ -240,7 +240,7 @@ def build(container: Any, record: dict[str, Any]) -> dict[str, Any]:
         plugins = [p for p in builder.admin("plugins") if p.get("active")]
         with scratch(Path(container.settings.data_dir) / "tmp") as work:
             archive = driver.export_site(spec, key, Path(work) / "site.tar.gz")
-            stored = artifacts_of(container).put(record["artifactKey"], archive)
+            stored = container.artifacts.put(record["artifactKey"], archive)
     finally:
         driver.delete_site(spec, key)
     fields = {
@@ -256,7 +256,7 @@ def build(container: Any, record: dict[str, Any]) -> dict[str, Any]:
 
 
 def _record_build(
-    container: Any, template_id: str, number: int, fields: dict[str, Any]
+    container: Container, template_id: str, number: int, fields: dict[str, Any]
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     store = container.store
 

@@ -9,10 +9,10 @@ from typing import Any
 from bbws.core.changes import Actor, Changes
 from bbws.core.clock import Clock
 from bbws.core.errors import Conflict
+from bbws.core.queue import Job
 from bbws.core.store import NOT_EXISTS, ConditionFailed, ItemStore, version_is
 from bbws.events.outbox import enqueue
 from bbws.jobs.operations import start_operation
-from bbws.jobs.queue import Job
 from bbws.templates import keys
 
 PREVIEW_JOB = "PreviewTemplate"

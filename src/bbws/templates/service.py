@@ -9,9 +9,9 @@ from typing import Any
 from bbws.core.changes import Actor, Changes
 from bbws.core.clock import Clock
 from bbws.core.errors import Conflict, UnprocessableEntity
+from bbws.core.queue import Job
 from bbws.core.store import ConditionFailed, ItemStore, Page, version_is
 from bbws.events.outbox import enqueue
-from bbws.jobs.queue import Job
 from bbws.templates import keys, records
 from bbws.templates.archives import archive_for as archive_for  # what the sites jobs call, with find_usable
 from bbws.templates.models import (

@@ -8,16 +8,16 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from bbws.artifacts import artifacts_of
 from bbws.core.changes import Actor, Changes
 from bbws.core.clock import iso
+from bbws.core.container import Container
 from bbws.core.files import scratch
+from bbws.core.handlers import Handler, JobContext, PermanentFailure
 from bbws.core.links import act, href, links
+from bbws.core.queue import Job
 from bbws.core.store import Delete, ItemStore, version_is
 from bbws.instances.driver import DriverError, SiteSpec
 from bbws.instances.runtime import driver_of
-from bbws.jobs.queue import Job
-from bbws.jobs.registry import Handler, JobContext, PermanentFailure
 from bbws.templates import keys, previews, records
 from bbws.templates.archives import archive_for
 from bbws.templates.models import TemplateStatus
@@ -32,7 +32,7 @@ def actor_of(ctx: JobContext) -> Actor:
     return Actor(sub=op.get("createdBy", "system"), request_id=op.get("requestId", ""))
 
 
-def work_dir_of(container: Any) -> Path:
+def work_dir_of(container: Container) -> Path:
     return Path(container.settings.data_dir) / "tmp"  # beside the artifacts: a put hard-links, not copies
 
 
@@ -132,7 +132,7 @@ def handle_purge(job: Job, ctx: JobContext) -> None:
         spec = preview_spec(driver)
         for item in previews_made:
             driver.delete_site(spec, item["siteKey"])
-    artifacts = artifacts_of(container)
+    artifacts = container.artifacts
     for item in children:
         if item.get("type") == "templateVersion":
             artifacts.delete(item["artifactKey"])

@@ -13,11 +13,11 @@ from typing import Any
 from bbws.core.changes import Actor, Changes
 from bbws.core.clock import Clock
 from bbws.core.errors import Conflict
+from bbws.core.handlers import Handler, JobContext, PermanentFailure
+from bbws.core.queue import Job
 from bbws.core.store import ConditionFailed, ItemStore, version_is
 from bbws.events.outbox import enqueue
 from bbws.jobs.operations import start_operation
-from bbws.jobs.queue import Job
-from bbws.jobs.registry import Handler, JobContext, PermanentFailure
 from bbws.tenants import keys
 from bbws.tenants.models import LifecycleAction, TenantStatus, target_of
 from bbws.tenants.service import get_tenant, moved_to

@@ -7,14 +7,14 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
+from bbws.artifacts import build_artifacts
 from bbws.artifacts.local import LocalArtifacts
-from bbws.artifacts.port import ArtifactMissing, ArtifactStore, artifacts_of
 from bbws.artifacts.s3 import S3Artifacts
+from bbws.core.artifacts import ArtifactMissing, ArtifactStore
 from bbws.core.settings import Settings
 from tests.support.moto_server import REGION, boto_client
 
@@ -123,9 +123,8 @@ def test_no_client_is_made_before_the_first_call() -> None:
 
 def test_the_app_builds_the_s3_store_from_settings(aws_env: dict[str, str], bucket: str, tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path, artifact_store="s3", artifact_bucket=bucket, artifact_prefix="p", **aws_env)
-    container = SimpleNamespace(settings=settings, extras={})
-    store = artifacts_of(container)
-    assert isinstance(store, S3Artifacts) and artifacts_of(container) is store
+    store = build_artifacts(settings)
+    assert isinstance(store, S3Artifacts)
     store.put("plugins/a/1/plg_a.zip", _file(tmp_path / "a", b"a"))
     assert store.exists("plugins/a/1/plg_a.zip") and store.prefix == "p/"
 

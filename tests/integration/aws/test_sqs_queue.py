@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bbws.cli.main import app
-from bbws.jobs.queue import Job
+from bbws.core.queue import Job
 from bbws.jobs.sqs_queue import DLQ_RETENTION_SECONDS, SqsQueue
 
 

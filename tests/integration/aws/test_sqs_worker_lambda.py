@@ -11,8 +11,8 @@ import pytest
 
 import bbws.aws
 from bbws.aws import sqs_worker
-from bbws.jobs.queue import Job
-from bbws.jobs.registry import JobContext
+from bbws.core.handlers import JobContext
+from bbws.core.queue import Job
 from bbws.jobs.sqs_queue import error_key
 from tests.integration.aws.lambda_events import received, sample_event, sqs_event
 from tests.support.api import ApiHarness, rid

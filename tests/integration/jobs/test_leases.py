@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from bbws.app import build_container
+from bbws.core.handlers import HandlerRegistry, JobContext
+from bbws.core.queue import Job
 from bbws.core.settings import Settings, SettingsError
 from bbws.jobs.heartbeat import Heartbeats, new_worker_id, reclaim_orphans
-from bbws.jobs.queue import Job
-from bbws.jobs.registry import HandlerRegistry, JobContext
 from bbws.jobs.sqlite_queue import SqliteQueue
 from bbws.jobs.worker import Worker
 from bbws.store.sqlite_store import SqliteStore

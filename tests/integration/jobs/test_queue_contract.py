@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bbws.jobs.queue import Delivery, Job, JobQueue
+from bbws.core.queue import Delivery, Job, JobQueue
 from bbws.jobs.sqlite_queue import SqliteQueue
 from bbws.jobs.sqs_queue import SqsQueue, create_queues
 from bbws.store.sqlite_store import SqliteStore

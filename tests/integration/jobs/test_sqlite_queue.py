@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bbws.jobs.queue import Job, backoff_seconds
+from bbws.core.queue import Job, backoff_seconds
 from bbws.jobs.sqlite_queue import SqliteQueue
 from tests.support.api import rid
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from bbws.app import build_container
+from bbws.core.handlers import HandlerRegistry, JobContext
+from bbws.core.queue import Job
 from bbws.core.settings import Settings
-from bbws.jobs.queue import Job
-from bbws.jobs.registry import HandlerRegistry, JobContext
 from bbws.jobs.worker import Worker
 from tests.support.api import rid
 

@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 
 from bbws.app import build_container
+from bbws.core.handlers import HandlerRegistry, JobContext
+from bbws.core.queue import Job
 from bbws.core.settings import Settings, SettingsError
 from bbws.jobs.heartbeat import Heartbeats
-from bbws.jobs.queue import Job
-from bbws.jobs.registry import HandlerRegistry, JobContext
 from bbws.jobs.worker import Worker
 from tests.support import waiting
 from tests.support.api import ApiHarness, rid

@@ -7,11 +7,11 @@ from typing import Any
 import pytest
 
 from bbws.core.changes import Actor, Changes
+from bbws.core.handlers import JobContext
 from bbws.core.ids import new_id
+from bbws.core.queue import Job
 from bbws.events.outbox import enqueue
 from bbws.jobs.operations import start_operation
-from bbws.jobs.queue import Job
-from bbws.jobs.registry import JobContext
 from tests.support.api import ApiHarness, rid
 
 DLQ = "/v1.0/admin/dlq"

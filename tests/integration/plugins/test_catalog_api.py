@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 
-from bbws.artifacts.port import artifacts_of
 from tests.support import packages
 from tests.support.api import ApiHarness, rid
 from tests.support.packages import catalog_harness, upload
@@ -52,7 +51,7 @@ def test_an_admin_uploads_a_plugin(api: ApiHarness, tmp_path: Path) -> None:
     got = api.client.get(response.headers["location"], headers=api.admin())
     assert got.status_code == 200 and got.json() == body
     assert "artifactKey" not in body  # where the zip lives is the platform's business
-    assert artifacts_of(api.container).exists(f"plugins/bbws-hello/1.0.0/{body['pluginId']}.zip")
+    assert api.container.artifacts.exists(f"plugins/bbws-hello/1.0.0/{body['pluginId']}.zip")
 
 
 def test_a_theme_is_uploaded_as_a_theme(api: ApiHarness, tmp_path: Path) -> None:

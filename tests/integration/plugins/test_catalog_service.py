@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 
-from bbws.artifacts.port import artifacts_of
 from bbws.core.errors import ApiError
 from bbws.plugins import catalog
 from tests.support import packages
@@ -88,7 +87,7 @@ def test_archive_of_gives_a_checked_copy(api: ApiHarness, tmp_path: Path) -> Non
 
 def test_a_changed_or_missing_archive_is_refused(api: ApiHarness, tmp_path: Path) -> None:
     entry = _upload(api, packages.fixture_zip("bbws-hello", tmp_path))
-    artifacts = artifacts_of(api.container)
+    artifacts = api.container.artifacts
     stored = artifacts.local_path(entry["artifactKey"])
     assert stored is not None and hashlib.sha256(stored.read_bytes()).hexdigest() == entry["checksum"]
     stored.write_bytes(stored.read_bytes() + b"tampered")

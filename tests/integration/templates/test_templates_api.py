@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from bbws.artifacts import artifacts_of
 from tests.integration.templates.conftest import TemplateHarness
 from tests.support.api import rid
 
@@ -43,7 +42,7 @@ def test_a_template_made_from_a_site_is_a_draft_only_platform_admins_see(api: Te
     versions = api.client.get(f"/v1.0/templates/{slug}/versions", headers=api.admin()).json()["items"]
     assert [(v["version"], v["status"]) for v in versions] == [(1, "DRAFT")]
     assert versions[0]["sourceSiteId"] == site["siteId"] and len(versions[0]["checksum"]) == 64
-    assert artifacts_of(api.container).exists(f"templates/{slug}/1/{made['templateId']}.tar.gz")
+    assert api.container.artifacts.exists(f"templates/{slug}/1/{made['templateId']}.tar.gz")
 
     # users of a tenant (any role) and platform staff other than admins never see it
     viewers = [api.member(tenant_id, role) for role in ("ADMIN", "OPERATOR", "VIEWER")]
@@ -202,11 +201,11 @@ def test_update_needs_the_current_etag_and_delete_waits_until_nothing_is_publish
     assert refused.status_code == 409 and refused.json()["code"] == "TEMPLATE_PUBLISHED"
     move(api, tid, "archive")
     key = f"templates/{slug}/1/{tid}.tar.gz"
-    assert artifacts_of(api.container).exists(key)
+    assert api.container.artifacts.exists(key)
     assert api.client.delete(f"{ADMIN_ROUTES}/{slug}", headers=api.admin()).status_code == 204
     api.run_jobs()
     assert api.get(slug).status_code == 404 and api.get(tid).status_code == 404
-    assert not artifacts_of(api.container).exists(key)
+    assert not api.container.artifacts.exists(key)
     assert api.make(site, slug=slug)["status"] == "COMPLETED"  # the slug is free again
 
 

@@ -10,11 +10,10 @@ from typing import Any
 
 import pytest
 
-from bbws.artifacts import artifacts_of
 from bbws.core.errors import NotFound, UnprocessableEntity
+from bbws.core.handlers import JobContext
+from bbws.core.queue import Job
 from bbws.instances.driver import InstanceSpec, SiteInfo, SiteSpec
-from bbws.jobs.queue import Job
-from bbws.jobs.registry import JobContext
 from bbws.sites import templating
 from bbws.templates import keys, service
 from bbws.templates.archives import TemplateArchiveCorrupt
@@ -103,7 +102,7 @@ def test_a_builtin_archive_is_built_once_for_concurrent_first_uses_and_verified(
     # a later use does not build again; a damaged archive is refused with a clear reason
     service.archive_for(container=api.container, template=built, work_dir=tmp_path / "again")
     assert installs(api, BUILDER) == 1
-    stored = artifacts_of(api.container).local_path(built["artifactKey"])
+    stored = api.container.artifacts.local_path(built["artifactKey"])
     assert stored is not None
     stored.write_text(stored.read_text() + " ")
     with pytest.raises(TemplateArchiveCorrupt, match="does not match its checksum"):
@@ -118,7 +117,7 @@ def test_a_lost_builtin_archive_is_built_again(api: TemplateHarness, tmp_path: P
     )
     built = service.find_usable(store=api.container.store, ref="business")
     assert '"Services"' in first.read_text()  # the fake's export lists the pages the builder made
-    artifacts_of(api.container).delete(built["artifactKey"])
+    api.container.artifacts.delete(built["artifactKey"])
     again = service.archive_for(container=api.container, template=built, work_dir=tmp_path / "b")
     assert again.is_file() and installs(api, BUILDER) == 2
 

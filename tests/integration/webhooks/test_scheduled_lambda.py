@@ -11,9 +11,9 @@ import bbws.aws
 from bbws.aws import scheduled
 from bbws.core.changes import Actor, Changes
 from bbws.core.clock import ManualClock
+from bbws.core.queue import Job
 from bbws.events.outbox import enqueue
 from bbws.jobs import operations as ops
-from bbws.jobs.queue import Job
 from tests.integration.webhooks.conftest import Receiver
 from tests.integration.webhooks.test_delivery import deliveries, make_webhook, park
 from tests.support.api import ApiHarness

@@ -8,9 +8,10 @@ import time
 
 import pytest
 
-from bbws.core import pagination
+from bbws.core import cursors
+from bbws.core.cursors import CursorCodec, list_scope
 from bbws.core.errors import ValidationFailed
-from bbws.core.pagination import CursorCodec, list_scope, with_query
+from bbws.core.pagination import with_query
 
 KEY = {"pk": "TENANT#ten_1", "sk": "AUDIT#2026-01-01T00:00:00.000Z#aud_1", "GSI1PK": "TENANTS"}
 PATH = "/v1.0/tenants"
@@ -80,10 +81,10 @@ def test_an_old_cursor_has_expired(monkeypatch: pytest.MonkeyPatch) -> None:
     cursor = c.encode(KEY, list_scope(PATH, {}))
     assert c.start_of(cursor, PATH, {}) == KEY
     issued = time.time()
-    monkeypatch.setattr(pagination.time, "time", lambda: issued + 61)
+    monkeypatch.setattr(cursors.time, "time", lambda: issued + 61)
     error = refused(c, cursor)
     assert "expired" in error.detail
-    monkeypatch.setattr(pagination.time, "time", lambda: issued + 30)
+    monkeypatch.setattr(cursors.time, "time", lambda: issued + 30)
     assert c.start_of(cursor, PATH, {}) == KEY
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from bbws.artifacts.port import check_key
+from bbws.core.artifacts import check_key
 from bbws.core.errors import ApiError
 from bbws.plugins import models
 from bbws.plugins.catalog import check_installable

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bbws.core.changes import Actor
+from bbws.core.container import Container
 from bbws.core.errors import Conflict, NotFound, UnprocessableEntity
 from bbws.core.files import scratch
 from bbws.instances.driver import DriverError, InstanceSpec, RuntimeDriver
@@ -49,18 +50,20 @@ def reported(driver: RuntimeDriver, spec: InstanceSpec, key: str) -> tuple[list[
     return list(driver.run_admin(spec, key, "plugins")), list(driver.run_admin(spec, key, "themes"))
 
 
-def site_plugins(*, container: Any, site: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def site_plugins(*, container: Container, site: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Every declared or installed plugin and theme of the site (declared vs actual) and its drift."""
     with _wordpress():
         plugins, themes = reported(driver_of(container), instance_spec_for(container.store, site), site["key"])
     return site_items(site.get("declared"), plugins, themes)
 
 
-def site_drift(*, container: Any, site: dict[str, Any]) -> list[dict[str, Any]]:
+def site_drift(*, container: Container, site: dict[str, Any]) -> list[dict[str, Any]]:
     return site_plugins(container=container, site=site)[1]
 
 
-def tenant_drift(*, container: Any, tenant_id: str, can_read: Callable[[dict[str, Any]], bool]) -> list[dict[str, Any]]:
+def tenant_drift(
+    *, container: Container, tenant_id: str, can_read: Callable[[dict[str, Any]], bool]
+) -> list[dict[str, Any]]:
     """Drift of every ACTIVE site of the tenant that `can_read` lets through; a site WordPress cannot be asked
     about (its instance is stopped) is listed with the reason instead of failing the report."""
     report = []
@@ -78,7 +81,7 @@ def tenant_drift(*, container: Any, tenant_id: str, can_read: Callable[[dict[str
 
 
 # -- changes -----------------------------------------------------------------------------------------------------
-def install(*, container: Any, actor: Actor, site: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
+def install(*, container: Container, actor: Actor, site: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
     """Install a catalog version (and activate it unless told not to); 409 PLUG_004 when it is there already."""
     spec = _changeable(container, site)
     store = container.store
@@ -111,7 +114,7 @@ def install(*, container: Any, actor: Actor, site: dict[str, Any], body: dict[st
 
 
 def set_status(
-    *, container: Any, actor: Actor, site: dict[str, Any], kind: str, slug: str, active: bool
+    *, container: Container, actor: Actor, site: dict[str, Any], kind: str, slug: str, active: bool
 ) -> dict[str, Any]:
     """Activate or deactivate a plugin; for a theme, `active: true` switches the site to it. A package the platform
     did not install (one WordPress ships) is declared from now on, so the change is not reported as drift."""
@@ -130,7 +133,7 @@ def set_status(
 
 
 def configure(
-    *, container: Any, actor: Actor, site: dict[str, Any], kind: str, slug: str, options: dict[str, Any]
+    *, container: Container, actor: Actor, site: dict[str, Any], kind: str, slug: str, options: dict[str, Any]
 ) -> dict[str, Any]:
     """Write WordPress options for a package and keep them as its declared configuration (null deletes one)."""
     check_options(options, kind=kind, slug=slug)
@@ -151,7 +154,7 @@ def configure(
 
 def update(
     *,
-    container: Any,
+    container: Container,
     actor: Actor,
     site: dict[str, Any],
     kind: str,
@@ -191,7 +194,7 @@ def update(
     return item_of(kind, slug, declared_of(after.get("declared"), kind, slug), found, in_sync=True)
 
 
-def remove(*, container: Any, actor: Actor, site: dict[str, Any], kind: str, slug: str) -> None:
+def remove(*, container: Container, actor: Actor, site: dict[str, Any], kind: str, slug: str) -> None:
     """Deactivate and delete a package (409 THEME_ACTIVE for the site's theme); a missing one is 404 PLUG_001."""
     spec = _changeable(container, site)
     driver = driver_of(container)
@@ -206,7 +209,7 @@ def remove(*, container: Any, actor: Actor, site: dict[str, Any], kind: str, slu
 
 
 # -- helpers -----------------------------------------------------------------------------------------------------
-def _changeable(container: Any, site: dict[str, Any]) -> InstanceSpec:
+def _changeable(container: Container, site: dict[str, Any]) -> InstanceSpec:
     """Plugins change only on an ACTIVE site that no operation is working on."""
     if site["status"] != SiteStatus.ACTIVE:
         raise UnprocessableEntity(
@@ -219,7 +222,7 @@ def _changeable(container: Any, site: dict[str, Any]) -> InstanceSpec:
 
 
 def _from_catalog(
-    container: Any, spec: InstanceSpec, site: dict[str, Any], entry: dict[str, Any], active: bool, wordpress: str
+    container: Container, spec: InstanceSpec, site: dict[str, Any], entry: dict[str, Any], active: bool, wordpress: str
 ) -> dict[str, Any]:
     with _scratch(container) as work:
         return install_from_catalog(
@@ -233,7 +236,7 @@ def _from_catalog(
         )
 
 
-def _put_back(container: Any, spec: InstanceSpec, site: dict[str, Any], plugin_id: str, active: bool) -> None:
+def _put_back(container: Container, spec: InstanceSpec, site: dict[str, Any], plugin_id: str, active: bool) -> None:
     """After a failed update, the version the site had (the catalog's later verdicts do not block a rollback)."""
     entry, driver = get_entry(store=container.store, plugin_id=plugin_id), driver_of(container)
     with _scratch(container) as work:
@@ -260,7 +263,7 @@ def _wordpress_version(site: dict[str, Any], spec: InstanceSpec) -> str:
 
 
 def _installed(
-    container: Any, spec: InstanceSpec, site: dict[str, Any], kind: str, slug: str, version: str | None = None
+    container: Container, spec: InstanceSpec, site: dict[str, Any], kind: str, slug: str, version: str | None = None
 ) -> dict[str, Any] | None:
     plugins, themes = reported(driver_of(container), spec, site["key"])
     if kind == PLUGIN:
@@ -279,7 +282,7 @@ def _installed(
 
 
 def _require_installed(
-    container: Any, spec: InstanceSpec, site: dict[str, Any], kind: str, slug: str
+    container: Container, spec: InstanceSpec, site: dict[str, Any], kind: str, slug: str
 ) -> dict[str, Any]:
     found = _installed(container, spec, site, kind, slug)
     if found is None:
@@ -292,7 +295,7 @@ def not_installed(kind: str, slug: str) -> NotFound:
 
 
 def _declare(
-    container: Any,
+    container: Container,
     actor: Actor,
     site: dict[str, Any],
     audit: str,
@@ -333,5 +336,5 @@ def _wordpress() -> Iterator[None]:
         raise WordPressFailed(f"WordPress could not do it: {reason}", reason=reason, runtimeCode=exc.code) from exc
 
 
-def _scratch(container: Any) -> AbstractContextManager[Path]:
+def _scratch(container: Container) -> AbstractContextManager[Path]:
     return scratch(Path(container.settings.data_dir) / "work")

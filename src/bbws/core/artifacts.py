@@ -7,7 +7,6 @@ import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 KEY = re.compile(r"^[a-z0-9][a-z0-9_.-]*(/[a-z0-9][a-z0-9_.-]*)*$")
 
@@ -59,20 +58,3 @@ class ArtifactStore(ABC):
     def local_path(self, key: str) -> Path | None:
         """Where the artifact already is on this machine (local store), so it need not be copied to be read."""
         return None
-
-
-def artifacts_of(container: Any) -> ArtifactStore:
-    """The container's artifact store, built from settings on first use (tests may put their own in extras)."""
-    store: ArtifactStore | None = container.extras.get("artifacts")
-    if store is None:
-        settings = container.settings
-        if settings.artifact_store == "s3":
-            from bbws.artifacts.s3 import S3Artifacts
-
-            store = S3Artifacts.from_settings(settings)
-        else:
-            from bbws.artifacts.local import LocalArtifacts
-
-            store = LocalArtifacts(settings.data_dir / "artifacts")
-        container.extras["artifacts"] = store
-    return store

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bbws.jobs.queue import Job
+from bbws.core.queue import Job
+
+if TYPE_CHECKING:  # the container names the registry; the registry's context names the container
+    from bbws.core.container import Container
 
 
 class PermanentFailure(Exception):
@@ -23,7 +26,7 @@ class PermanentFailure(Exception):
 class JobContext:
     """What a handler gets besides its job: the container's ports, its Operation, and progress reporting."""
 
-    container: Any
+    container: Container
     report: Callable[[int, str], None]
     operation: dict[str, Any] | None = None
 
