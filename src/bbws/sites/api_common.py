@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import Path
 
 from bbws.core.authorizer import Authorizer
-from bbws.core.errors import ApiError, NotFound
+from bbws.core.errors import NotFound
 from bbws.core.ids import SITE_ID_PATTERN, TENANT_ID_PATTERN
 from bbws.core.store import ItemStore
 from bbws.sites.records import get_site, site_not_found
@@ -39,9 +39,3 @@ def load_site(store: ItemStore, authz: Authorizer, tenant_id: str, site_id: str,
     site = get_site(store=store, tenant_id=tenant_id, site_id=site_id)
     authorize_site(authz, site, permission)
     return site
-
-
-class WordPressError(ApiError):
-    """The site's WordPress failed a request made through the runtime (the reason is the driver's)."""
-
-    status, code, title = 502, "WP_001", "WordPress did not do what was asked"

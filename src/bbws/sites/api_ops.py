@@ -20,7 +20,7 @@ from bbws.jobs.api import accepted
 from bbws.jobs.schemas import OperationPublic
 from bbws.sites import backups, history, promotion, readiness, requests, service
 from bbws.sites.api_common import SITE, SiteId, TenantId, load_site
-from bbws.sites.models import HealthStatus, SiteAction, SiteStatus, check_action
+from bbws.sites.models import HealthStatus, SiteAction, SiteStatus, WordPressFailed, check_action
 from bbws.sites.records import instance_of
 from bbws.sites.schemas import (
     ApplyTemplateBody,
@@ -189,9 +189,7 @@ def _plan(ctr: Ctr, source: dict[str, Any], target: dict[str, Any] | None) -> di
             target_spec=spec_of(target_instance) if target_instance else None,
         )
     except DriverError as exc:
-        raise service.Conflict(
-            f"The sites could not be read for the plan: {exc.reason}", code="WP_001", status=502
-        ) from exc
+        raise WordPressFailed(f"The sites could not be read for the plan: {exc.reason}") from exc
 
 
 @router.get(SITE + "/promotions", response_model=PromotionPage, summary="List a site's promotions")

@@ -5,7 +5,14 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
-from bbws.core.errors import InvalidTransition, UnprocessableEntity
+from bbws.core.errors import ApiError, InvalidTransition, UnprocessableEntity
+
+
+class WordPressFailed(ApiError):
+    """WP_001: a site's WordPress (through the runtime driver) refused or failed what was asked; what the platform
+    records of the site was left as it was."""
+
+    status, code, title = 502, "WP_001", "WordPress could not do it"
 
 
 class SiteStatus(StrEnum):

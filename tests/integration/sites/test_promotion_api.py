@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bbws.instances.driver import DriverError
 from tests.integration.sites.conftest import SiteHarness
 from tests.support.api import rid
 
@@ -297,3 +298,19 @@ def test_a_suspended_tenant_cannot_promote(api: SiteHarness) -> None:
     assert api.wait(suspended)["status"] == "COMPLETED"
     codes = [b["code"] for b in refused_like_the_plan(api, tid, dev["siteId"], "sit")]
     assert codes[0] == "TENANT_NOT_ACTIVE"
+
+
+def test_a_plan_whose_sites_cannot_be_read_is_blocked_by_wp_001(api: SiteHarness, monkeypatch: Any) -> None:
+    tid = api.tenant_with_instances("dev", "sit")
+    dev = api.create_site(tid)
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise DriverError("the instance does not answer", code="RUNTIME_ERROR")
+
+    monkeypatch.setattr(api.driver, "run_admin", refuse)
+    plan = promote(api, tid, dev["siteId"], "sit", dryRun="true")
+    assert plan.status_code == 200, plan.text  # a dry run answers with what blocks the promotion
+    (blocker,) = plan.json()["blockers"]
+    assert blocker["code"] == "WP_001" and blocker["status"] == 502
+    assert "could not be read for the plan" in blocker["detail"] and not plan.json()["ready"]
+    assert api.get_site(tid, dev["siteId"])["status"] == "ACTIVE"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bbws.core.errors import ApiError, UnprocessableEntity
+from bbws.core.errors import UnprocessableEntity
 from bbws.plugins.models import PLUGIN, THEME
 from bbws.sites.drift import compare
 
@@ -34,12 +34,6 @@ active_sitewide_plugins allowedthemes site_admins users user_count current_theme
 """
 CORE_OPTIONS = frozenset(_CORE_OPTION_NAMES.split())
 CORE_PREFIXES = ("wp_", "widget_", "theme_mods_", "auto_update_", "_")
-
-
-class WordPressFailed(ApiError):
-    """WordPress (through the runtime driver) refused or failed; the site's declared state was left as it was."""
-
-    status, code, title = 502, "WP_001", "WordPress could not do it"
 
 
 def refused_option(name: str, *, kind: str, slug: str) -> str | None:

@@ -22,11 +22,10 @@ from bbws.instances.driver import DriverError, InstanceSpec, RuntimeDriver
 from bbws.instances.runtime import driver_of
 from bbws.plugins.catalog import archive_of, check_installable, find_entry, get_entry
 from bbws.plugins.install import install_from_catalog, set_active
-from bbws.sites.models import SiteStatus
+from bbws.sites.models import SiteStatus, WordPressFailed
 from bbws.sites.plugins.rules import (
     PLUGIN,
     THEME,
-    WordPressFailed,
     check_options,
     declared_entry,
     declared_of,
