@@ -20,7 +20,7 @@ from bbws.jobs.api import accepted
 from bbws.jobs.schemas import OperationPublic
 from bbws.sites import backups, history, promotion, readiness, requests, service
 from bbws.sites.api_common import SITE, SiteId, TenantId, load_site
-from bbws.sites.models import HealthStatus, SiteAction, SiteStatus, WordPressFailed, check_action
+from bbws.sites.models import BackupStatus, HealthStatus, SiteAction, SiteStatus, WordPressFailed, check_action
 from bbws.sites.records import instance_of
 from bbws.sites.schemas import (
     ApplyTemplateBody,
@@ -279,7 +279,7 @@ def restore_site(
     backup recorded; a mismatch fails the operation."""
     site = load_site(ctr.store, authz, tenantId, siteId, "sites:write")
     backup = backups.get_backup(store=ctr.store, site=site, backup_id=body.backupId)
-    if backup["status"] != "COMPLETED":
+    if backup["status"] != BackupStatus.COMPLETED:
         raise UnprocessableEntity(f"Backup {body.backupId} is {backup['status']}.", code="BACKUP_NOT_COMPLETED")
     operation = service.request_action(
         store=ctr.store,

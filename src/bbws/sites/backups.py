@@ -13,6 +13,7 @@ from bbws.core.store import NOT_EXISTS, ItemStore, Page, version_is
 from bbws.instances.driver import DriverError, InstanceSpec
 from bbws.sites import keys
 from bbws.sites.context import SiteContext, site_spec
+from bbws.sites.models import BackupStatus
 from bbws.sites.records import newest_first
 from bbws.tenants import keys as tenant_keys
 
@@ -45,7 +46,7 @@ def new_backup(changes: Changes, site: dict[str, Any], backup_id: str, reason: s
         "siteId": site["siteId"],
         "tenantId": site["tenantId"],
         "environment": site["environment"],
-        "status": "PENDING",
+        "status": BackupStatus.PENDING.value,
         "reason": reason,
         "artifactKey": artifact_key(site, backup_id),
         "size": None,
@@ -112,7 +113,7 @@ def content_of(ctx: SiteContext, spec: InstanceSpec, site: dict[str, Any]) -> di
 
 def take_backup(ctx: SiteContext, spec: InstanceSpec, site: dict[str, Any], backup: dict[str, Any]) -> dict[str, Any]:
     """Export the site into the backup's archive and complete the record (a retried job finishes it)."""
-    if backup["status"] == "COMPLETED":
+    if backup["status"] == BackupStatus.COMPLETED:
         return backup
     archive = ctx.scratch(f"{backup['backupId']}.tar.gz")
     content = content_of(ctx, spec, site)
@@ -122,7 +123,7 @@ def take_backup(ctx: SiteContext, spec: InstanceSpec, site: dict[str, Any], back
     changes = ctx.changes()
     done = {
         **backup,
-        "status": "COMPLETED",
+        "status": BackupStatus.COMPLETED.value,
         "size": stored.size,
         "checksum": stored.sha256,
         "content": content,
@@ -149,7 +150,7 @@ def prune(ctx: SiteContext, site: dict[str, Any]) -> int:
         tenant_keys.tenant_pk(site["tenantId"]), sk_prefix=keys.backups_prefix(site["siteId"]), descending=True
     )
     for item in newest:
-        if item["status"] != "COMPLETED" or item.get("pinned"):
+        if item["status"] != BackupStatus.COMPLETED or item.get("pinned"):
             continue
         kept += 1
         if kept > ctx.settings.backup_retention:
@@ -161,7 +162,7 @@ def prune(ctx: SiteContext, site: dict[str, Any]) -> int:
 
 def restore(ctx: SiteContext, spec: InstanceSpec, site: dict[str, Any], backup: dict[str, Any]) -> dict[str, Any]:
     """Put the backup back into the site: checksum verified first, content compared after; returns the check."""
-    if backup["status"] != "COMPLETED":
+    if backup["status"] != BackupStatus.COMPLETED:
         raise DriverError(f"backup {backup['backupId']} is {backup['status']}, not restorable", code="BACKUP_INVALID")
     archive = ctx.artifacts.local_path(backup["artifactKey"])
     try:

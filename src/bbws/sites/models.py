@@ -35,6 +35,19 @@ class HealthStatus(StrEnum):
     UNKNOWN = "UNKNOWN"
 
 
+class BackupStatus(StrEnum):
+    PENDING = "PENDING"
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+
+
+class PromotionStatus(StrEnum):
+    IN_PROGRESS = "IN_PROGRESS"
+    COMPLETED = "COMPLETED"
+    ROLLED_BACK = "ROLLED_BACK"
+    FAILED = "FAILED"
+
+
 class SiteAction(StrEnum):
     CREATE = "create"
     UPDATE = "update"

@@ -14,7 +14,7 @@ from bbws.core.store import NOT_EXISTS, ItemStore, Page
 from bbws.instances.driver import InstanceSpec, RuntimeDriver
 from bbws.sites import keys, service
 from bbws.sites.backups import new_backup
-from bbws.sites.models import SiteAction
+from bbws.sites.models import PromotionStatus, SiteAction
 from bbws.sites.records import get_site, newest_first
 from bbws.tenants import keys as tenant_keys
 
@@ -148,7 +148,7 @@ def new_promotion(
         "targetSiteId": target["siteId"],
         "sourceEnvironment": source["environment"],
         "targetEnvironment": target["environment"],
-        "status": "IN_PROGRESS",
+        "status": PromotionStatus.IN_PROGRESS.value,
         "targetCreated": target_created,
         "preBackupId": pre_backup_id,
         "plan": plan_,
@@ -282,7 +282,7 @@ def promotion_public(item: dict[str, Any]) -> dict[str, Any]:
             source=f"{sites}/{item['sourceSiteId']}",
             target=f"{sites}/{item['targetSiteId']}",
             operation=href("operations", item["operationId"]),
-            rollback=act(f"{own}/rollback") if item["status"] == "COMPLETED" else None,
+            rollback=act(f"{own}/rollback") if item["status"] == PromotionStatus.COMPLETED else None,
         ),
     }
 
@@ -290,7 +290,7 @@ def promotion_public(item: dict[str, Any]) -> dict[str, Any]:
 def request_rollback(*, store: ItemStore, clock: Clock, actor: Actor, promotion: dict[str, Any]) -> dict[str, Any]:
     """Undo a completed promotion in one call: the target gets its pre-promotion backup back (RestoreSite), or,
     when the promotion created it, the target is removed (DeleteSite, after a backup of its own)."""
-    if promotion["status"] != "COMPLETED":
+    if promotion["status"] != PromotionStatus.COMPLETED:
         raise Conflict(
             f"Promotion {promotion['promotionId']} is {promotion['status']}; only a COMPLETED "
             "promotion can be rolled back.",

@@ -16,12 +16,12 @@ from bbws.plugins.install import install_from_catalog
 from bbws.sites import backups, history
 from bbws.sites.context import SiteContext, site_spec
 from bbws.sites.holds import forget, settle, site_result
-from bbws.sites.models import HealthStatus, SiteAction, SiteStatus
+from bbws.sites.models import BackupStatus, HealthStatus, PromotionStatus, SiteAction, SiteStatus
 from bbws.sites.promotion import get_promotion
 from bbws.sites.records import get_site, instance_spec_for
 from bbws.templates import service as templates
 
-A, S = SiteAction, SiteStatus
+A, S, P = SiteAction, SiteStatus, PromotionStatus
 Report = Callable[[int, str], None]
 
 
@@ -204,7 +204,7 @@ def promote(ctx: SiteContext, source: dict[str, Any], params: dict[str, Any], re
         else:
             backups.restore(ctx, spec, target, backup)
             settle(changes, target, op_id, audit="site.promotion_failed", status=S.ACTIVE.value)
-        _end_promotion(changes, promotion, "ROLLED_BACK", health=health, error=reason)
+        _end_promotion(changes, promotion, P.ROLLED_BACK, health=health, error=reason)
         changes.commit(ctx.store)
         raise PermanentFailure(
             f"Promotion {promotion['promotionId']} rolled back: {reason}.", code="HEALTH_GATE_FAILED"
@@ -223,27 +223,27 @@ def promote(ctx: SiteContext, source: dict[str, Any], params: dict[str, Any], re
         **_health_fields(health),
     )
     history.record_check(changes, site=after, report=health, lookback_hours=ctx.settings.health_lookback_hours)
-    _end_promotion(changes, promotion, "COMPLETED", health=health)
+    _end_promotion(changes, promotion, P.COMPLETED, health=health)
     changes.commit(ctx.store)
     return site_result(
         after, promotionId=promotion["promotionId"], sourceSiteId=source["siteId"], targetSiteId=target["siteId"]
     )
 
 
-def _end_promotion(changes: Any, promotion: dict[str, Any], status: str, **fields: Any) -> None:
+def _end_promotion(changes: Any, promotion: dict[str, Any], status: PromotionStatus, **fields: Any) -> None:
     done = {
         **promotion,
-        "status": status,
+        "status": status.value,
         "completedAt": changes.timestamp,
         **fields,
         "version": promotion["version"] + 1,
     }
-    if status == "ROLLED_BACK" and "health" not in fields:
+    if status == P.ROLLED_BACK and "health" not in fields:
         done.update(rolledBackAt=changes.timestamp, rolledBackBy=changes.actor.sub)
     changes.put(done, version_is(promotion["version"]))  # guards: one job ends a promotion
     changes.audit(
         tenant_id=promotion["tenantId"],
-        action="site.promotion_completed" if status == "COMPLETED" else "site.promotion_rolled_back",
+        action="site.promotion_completed" if status == P.COMPLETED else "site.promotion_rolled_back",
         resource_type="site",
         resource_id=promotion["sourceSiteId"],
         event_data={
@@ -266,8 +266,8 @@ def _rolled_back(ctx: SiteContext, changes: Any, params: dict[str, Any], tenant_
         return
     source = {"tenantId": tenant_id, "siteId": params["promotionSourceId"]}
     promotion = get_promotion(store=ctx.store, source=source, promotion_id=params["promotionId"])
-    if promotion["status"] == "COMPLETED":
-        _end_promotion(changes, promotion, "ROLLED_BACK")
+    if promotion["status"] == P.COMPLETED:
+        _end_promotion(changes, promotion, P.ROLLED_BACK)
 
 
 def restore(ctx: SiteContext, site: dict[str, Any], params: dict[str, Any], report: Report) -> dict[str, Any]:
@@ -344,7 +344,7 @@ def delete(ctx: SiteContext, site: dict[str, Any], params: dict[str, Any], repor
     forget(changes, ctx.store, after)
     _rolled_back(ctx, changes, params, site["tenantId"])
     changes.commit(ctx.store)
-    return site_result(after, backupId=item["backupId"] if item["status"] == "COMPLETED" else None)
+    return site_result(after, backupId=item["backupId"] if item["status"] == BackupStatus.COMPLETED else None)
 
 
 STEPS: dict[SiteAction, Callable[..., dict[str, Any]]] = {

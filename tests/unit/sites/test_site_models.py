@@ -148,3 +148,14 @@ def test_a_new_target_gets_everything() -> None:
     plan = diff(inventory(), None)
     assert all(t["targetRows"] is None and t["changed"] for t in plan["tables"])
     assert plan["files"]["added"] == 2 and {p["change"] for p in plan["plugins"]} == {"add"}
+
+
+def test_the_published_statuses_are_the_models_enums() -> None:
+    """Backup and promotion statuses have one home (the enums); the response schemas list exactly those."""
+    from typing import get_args
+
+    from bbws.sites.models import BackupStatus, PromotionStatus
+    from bbws.sites.schemas import BackupPublic, PromotionPublic
+
+    assert set(get_args(BackupPublic.model_fields["status"].annotation)) == {s.value for s in BackupStatus}
+    assert set(get_args(PromotionPublic.model_fields["status"].annotation)) == {s.value for s in PromotionStatus}
