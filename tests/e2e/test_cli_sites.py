@@ -9,7 +9,9 @@ from pathlib import Path
 import httpx
 
 from tests.e2e.test_cli_client import serving
+from tests.e2e.test_cli_instances import BACK_WITHIN
 from tests.support.api import rid
+from tests.support.waiting import wait_until
 
 
 def answers(url: str) -> int | None:
@@ -82,8 +84,8 @@ def test_sites_commands(tmp_path: Path) -> None:
         assert sorted((s["environment"], s["status"]) for s in listed) == [("dev", "ACTIVE"), ("sit", "ACTIVE")]
     assert answers(site_url) is None  # the server stopped: so did its instances
 
-    with serving(tmp_path) as server:  # same data dir: the sites answer again
-        assert answers(site_url) == 200
+    with serving(tmp_path) as server:  # same data dir: the sites answer again, once their instance is back
+        assert wait_until(lambda: answers(site_url) == 200, timeout=BACK_WITHIN)
         deleted = server.json("sites", "delete", "--tenant", tid, "--env", "dev", "--subdomain", "acme")
         assert deleted["status"] == "COMPLETED" and deleted["result"]["status"] == "DELETED"
         assert answers(site_url) == 404
