@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bbws.instances.local.wordpress import readable, script_failure
+from bbws.instances.local.wordpress import readable, reported_failure, script_failure
 
 WP_DIE_PAGE = (
     "<!DOCTYPE html><html><head><title>Database Error</title><style type=\"text/css\">html{background:#f1f1f1}"
@@ -42,3 +42,12 @@ def test_other_failures_keep_their_words_and_are_not_retried() -> None:
 def test_html_is_reduced_to_its_visible_text() -> None:
     assert readable(WP_DIE_PAGE) == "Error establishing a database connection"
     assert readable("plain  text\n on lines") == "plain text on lines"
+
+
+def test_an_error_a_script_reported_while_its_database_went_away_is_retryable() -> None:
+    answer = {"error": "Table 'wp_options' doesn't exist", "code": "PHP_ERROR"}
+    lost = reported_failure("admin.php", answer, db_gone=True)
+    assert lost.code == "RUNTIME_DB_UNAVAILABLE" and lost.retryable and "wp_options" in lost.reason
+    kept = reported_failure("admin.php", answer)
+    assert kept.code == "PHP_ERROR" and not kept.retryable and kept.reason == answer["error"]
+

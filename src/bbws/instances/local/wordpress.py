@@ -211,9 +211,17 @@ def run_script(
     if child.returncode == 0 and answer is not None:
         return answer
     if isinstance(answer, dict) and "error" in answer:
-        raise DriverError(str(answer["error"]), code=str(answer.get("code", "ADMIN_FAILED")))
+        raise reported_failure(script, answer, db_gone=db_lost is not None and db_lost())
     printed = err.decode(errors="replace").strip() or out.decode(errors="replace").strip()
     raise script_failure(script, child.returncode, printed, db_gone=db_lost is not None and db_lost())
+
+
+def reported_failure(script: str, answer: dict[str, Any], *, db_gone: bool = False) -> DriverError:
+    """An error the script reported itself (`{"error", "code"}`). When the database went away while it ran, the
+    error is whatever WordPress's next query ran into: RUNTIME_DB_UNAVAILABLE, and the step is retried."""
+    if db_gone:
+        return unavailable(f"{script} failed while MariaDB went away ({answer['error']}); the step is retried")
+    return DriverError(str(answer["error"]), code=str(answer.get("code", "ADMIN_FAILED")))
 
 
 def script_failure(script: str, returncode: int, printed: str, *, db_gone: bool = False) -> DriverError:
