@@ -39,6 +39,7 @@ from bbws.core.events import Event
 from bbws.core.settings import Settings
 from bbws.jobs.worker import Worker
 from bbws.notifications import delivery, webhooks
+from bbws.notifications import keys as webhook_keys
 from bbws.notifications.webhooks_schemas import WebhookCreate
 from bbws.tenants import service
 from bbws.tenants.schemas import TenantCreate
@@ -154,7 +155,7 @@ def settle(container: Container, worker: Worker) -> None:
     while True:
         worker.run_once()
         outbox = any(container.store.query(f"OUTBOX#{s}", limit=1).items for s in range(OUTBOX_SHARDS))
-        if not outbox and not container.store.query(webhooks.DUE_INDEX, index="GSI1", limit=1).items:
+        if not outbox and not container.store.query(webhook_keys.DUE_INDEX, index="GSI1", limit=1).items:
             return
 
 

@@ -25,8 +25,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from bbws.core.driver import InstanceSpec, SiteSpec
 from bbws.core.ids import new_id
-from bbws.instances.driver import InstanceSpec, SiteSpec
 from bbws.instances.local import LocalDriver, processes
 from bbws.instances.local.wordpress import PHP_DIR
 from bench.common import Goal, median, table

@@ -134,7 +134,7 @@ SERIES = {
 
 
 def throughput(container: Container, sizes: Sizes) -> Goal:
-    relay = Relay(store=container.store, queue=container.queue, publishers=container.extras.get("publishers", ()))
+    relay = Relay(store=container.store, queue=container.queue, publishers=container.publishers)
     worker = Worker(container=container, queue=container.queue, registry=noop_registry(), relay=relay.drain)
     conn = thread_connection(threading.local(), str(container.settings.sqlite_path))  # same file, same pragmas
     conn.execute("CREATE TABLE IF NOT EXISTS bare (message_id TEXT PRIMARY KEY, body TEXT NOT NULL)")
@@ -179,7 +179,7 @@ def _enqueue(container: Container, *, operation: bool) -> tuple[str, float]:
 def latency(container: Container, sizes: Sizes) -> list[list[str]]:
     """Enqueue -> handler start, in ms, with a worker thread running its loop; rows of a table."""
     started: dict[str, float] = {}
-    relay = Relay(store=container.store, queue=container.queue, publishers=container.extras.get("publishers", ()))
+    relay = Relay(store=container.store, queue=container.queue, publishers=container.publishers)
     worker = Worker(container=container, queue=container.queue, registry=noop_registry(started), relay=relay.drain)
     container.wake = worker.wakeup.set
     thread = threading.Thread(target=worker.run, name="bench-worker", daemon=True)

@@ -36,7 +36,6 @@ from bbws.core.ids import new_id
 from bbws.core.settings import Settings
 from bbws.instances.local import LocalDriver, config, naming, processes
 from bbws.instances.local.wordpress import PHP_DIR
-from bbws.instances.runtime import driver_of
 from bbws.sites.records import get_site, instance_spec_for
 from bbws.templates.archives import read_manifest
 from bench.common import Goal, median, table
@@ -161,7 +160,7 @@ class Bench:
         self.container = build_container(self.settings)
         self.client = TestClient(create_app(container=self.container), raise_server_exceptions=False)
         self.worker = build_worker(self.container)
-        self.driver = cast(LocalDriver, driver_of(self.container))
+        self.driver = cast(LocalDriver, self.container.runtime.get())
         self.spans = Spans()
         self.tenant_id = ""
 

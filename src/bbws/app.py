@@ -20,11 +20,15 @@ from bbws.core.auth import TokenVerifier, jwks_key_lookup, remote_jwks_lookup
 from bbws.core.clock import Clock, SystemClock
 from bbws.core.container import Container
 from bbws.core.cursors import CursorCodec
+from bbws.core.driver import RuntimeDriver
 from bbws.core.files import private_dir, write_private
 from bbws.core.handlers import HandlerRegistry
+from bbws.core.hooks import Hooks
 from bbws.core.issuer import LocalIssuer
 from bbws.core.mail import FileMailer, Mailer
+from bbws.core.ports import HealthChecker, Lazy, WebhookSender
 from bbws.core.ratelimit import RateLimiter, StreamSlots
+from bbws.core.restore import Restore
 from bbws.core.settings import DEFAULT_SECRET, Settings
 from bbws.core.store import ItemStore
 from bbws.events.outbox import Relay
@@ -71,7 +75,7 @@ def _cursor_secret(settings: Settings) -> bytes:
 
 def build_worker(container: Container) -> Worker:
     """A worker over the container's queue and handlers, relaying the outbox and reaping dead letters."""
-    relay = Relay(store=container.store, queue=container.queue, publishers=container.extras.get("publishers", ()))
+    relay = Relay(store=container.store, queue=container.queue, publishers=container.publishers)
     worker = Worker(container=container, queue=container.queue, registry=container.handlers, relay=relay.drain)
     worker.ticks.append(DeadLetterReaper(container=container, queue=container.queue))
     return worker
@@ -88,30 +92,24 @@ def build_handlers() -> HandlerRegistry:
     return HandlerRegistry(tenant_jobs, instance_jobs, site_jobs, template_making_jobs, template_jobs)
 
 
-def wire_hooks() -> None:
+def build_hooks(handlers: HandlerRegistry) -> Hooks:
     """What one context does when another acts, connected here once (importing a module connects nothing): what
     an operation that ended without its job lets go of, per resource type; what a tenant's lifecycle checks and
-    cascades to; what an instance's removal does to its sites; the view instance audit records carry."""
-    from bbws.core.changes import AUDIT_VIEWS
-    from bbws.instances import views as instance_views
+    cascades to; what an instance's removal does to its sites."""
     from bbws.instances import work as instance_work
-    from bbws.jobs.operations import RELEASE_HOOKS
-    from bbws.sites import holds
+    from bbws.sites import records
     from bbws.sites import work as site_work
     from bbws.templates import work as template_work
-    from bbws.tenants import lifecycle
 
-    RELEASE_HOOKS.update(
-        tenant=lifecycle.release,
-        instance=instance_work.release,
-        site=holds.release,
-        template=template_work.release,
-        templatePreview=template_work.release_preview,
+    return Hooks(
+        # each claimed job lets go of its own kind of resource; a preview is made once, not claimed
+        release={job.kind: job.release for job in handlers.claimed()}
+        | {"templatePreview": template_work.release_preview},
+        resource_nodes={"site": records.site_node},
+        tenant_prechecks=[instance_work.refuse_while_busy],
+        tenant_cascades=[instance_work.cascade],
+        instance_removed=[site_work.forget_sites_of],
     )
-    lifecycle.PRECHECKS[:] = [instance_work.refuse_while_busy]
-    lifecycle.CASCADES[:] = [instance_work.cascade]
-    instance_work.DEPROVISION_HOOKS[:] = [site_work.forget_sites_of]
-    AUDIT_VIEWS["instance"] = instance_views.without_internals
 
 
 def build_container(
@@ -120,9 +118,17 @@ def build_container(
     store: ItemStore | None = None,
     clock: Clock | None = None,
     mailer: Mailer | None = None,
+    runtime: RuntimeDriver | None = None,
+    site_health: HealthChecker | None = None,
+    webhook_sender: WebhookSender | None = None,
 ) -> Container:
+    """Every port from settings, or the one a caller passes (tests pass their fakes here)."""
+    from bbws.instances.runtime import build_driver
+    from bbws.notifications.delivery import HttpSender
+    from bbws.sites.health import check_site
+
     private_dir(settings.data_dir)  # it holds the signing key, tokens and every tenant's records
-    wire_hooks()
+    handlers = build_handlers()
     store = store or build_store(settings)
     issuer: LocalIssuer | None = None
     if settings.jwks_url:
@@ -149,17 +155,20 @@ def build_container(
         artifacts=build_artifacts(settings),
         mailer=mailer or FileMailer(settings.data_dir / "mail", clock),
         queue=build_queue(settings, store=store),
-        handlers=build_handlers(),
+        handlers=handlers,
+        hooks=build_hooks(handlers),
+        runtime=Lazy.of(runtime) if runtime is not None else Lazy(lambda: build_driver(settings)),
+        site_health=site_health or check_site,
+        webhook_sender=webhook_sender or HttpSender(allow_private=settings.webhooks_allow_loopback),
         load_assignments=assignment_loader(store),
         issuer=issuer,
     )
-    container.extras.setdefault("publishers", []).append(fan_out_publisher(container))
-    container.extras.setdefault("after_tick", []).append(lambda: deliver_due(container))
-    container.extras["after_tick"].append(lambda: sweep_health(container))
-    if settings.event_bus:  # publishers are appended: webhooks and EventBridge each add theirs
+    container.publishers.append(fan_out_publisher(container))
+    container.after_tick += [lambda: deliver_due(container), lambda: sweep_health(container)]
+    if settings.event_bus:  # webhooks and EventBridge each have their publisher
         from bbws.events.eventbridge import EventBridgePublisher
 
-        container.extras.setdefault("publishers", []).append(
+        container.publishers.append(
             EventBridgePublisher(
                 None, settings.event_bus, region=settings.aws_region, endpoint_url=settings.aws_endpoint_url
             )
@@ -274,7 +283,7 @@ def sweep_health(container: Container) -> int:
     )
 
 
-def start_runtime(container: Container, *, restore: Any = None) -> None:
+def start_runtime(container: Container, *, restore: Restore | None = None) -> None:
     """Bring back the instances that should be serving (reconcile desired vs actual)."""
     from bbws.instances.runtime import reconcile
 
@@ -290,15 +299,14 @@ def start_runtime(container: Container, *, restore: Any = None) -> None:
 def start_runtime_in_background(container: Container) -> None:
     """Note which instances should be serving (a store query, before any job is taken), then bring them back in
     a thread. A job for an instance not back yet starts it itself or waits for its start (`bring_back`)."""
-    from bbws.instances.runtime import Restore
+    from bbws.instances.runtime import to_restore
 
-    restore = Restore()
     try:
-        restore.collect(container.store)
+        restore = to_restore(container.store)
     except Exception:  # the store is down: nothing to restore now; jobs and the supervisor carry on
         log.exception("instances to restore could not be listed")
         return
-    container.extras["restore"] = restore
+    container.restore = restore
     restore.thread = threading.Thread(target=start_runtime, args=(container,), kwargs={"restore": restore},
                                       name="bbws-runtime-restore", daemon=True)
     restore.thread.start()
@@ -306,12 +314,12 @@ def start_runtime_in_background(container: Container) -> None:
 
 def stop_runtime(container: Container) -> None:
     """Stop the instances' processes this server started (their data stays; the next start brings them back)."""
-    restore = container.extras.pop("restore", None)
+    restore, container.restore = container.restore, None
     if restore is not None:  # no instance is started after the driver shut down
         restore.stopping.set()
         if restore.thread is not None:
             restore.thread.join(RESTORE_JOIN_SECONDS)
-    driver = container.extras.get("runtime")
+    driver = container.runtime.built
     if driver is not None:
         driver.shutdown()
 

@@ -64,11 +64,10 @@ def _runtime_checks(container: Container) -> dict[str, Probe]:
     """MariaDB and the web runtime, when this host runs WordPress itself (the local runtime)."""
     from bbws.instances.local.driver import LocalDriver
     from bbws.instances.probes import mariadb_check, web_check
-    from bbws.instances.runtime import driver_of
 
     if container.settings.runtime != "local":
         return {}
-    driver = driver_of(container)
+    driver = container.runtime.get()
     if not isinstance(driver, LocalDriver):
         return {}
     return {"mariadb": lambda: mariadb_check(driver), "web": lambda: web_check(driver, container.store)}

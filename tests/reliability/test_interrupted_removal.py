@@ -10,10 +10,8 @@ from tests.support.fake_driver import FakeSites, fake_health
 
 
 def test_a_delete_finishes_a_removal_the_runtime_no_longer_shows(tmp_path: Path) -> None:
-    api = ApiHarness(tmp_path / "data")
     driver = FakeSites()
-    api.container.extras["runtime"] = driver
-    api.container.extras["site_health"] = fake_health
+    api = ApiHarness(tmp_path / "data", driver=driver, site_health=fake_health)
     tid = api.create_tenant()["tenantId"]
     api.run_jobs()
     instances = api.client.post(f"/v1.0/tenants/{tid}/instances", json={"environment": "dev"}, headers=api.admin())

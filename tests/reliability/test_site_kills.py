@@ -15,7 +15,6 @@ import httpx
 import pytest
 
 from bbws.instances.local import naming
-from bbws.instances.runtime import driver_of
 from bbws.instances.service import spec_of
 from bbws.sites.records import instance_of
 from tests.integration.runtime.helpers import port_block
@@ -106,7 +105,7 @@ def crashing(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Crashin
     )
     yield world, tid
     world.stop_worker()
-    driver = driver_of(api.container)
+    driver = api.container.runtime.get()
     for env in ("dev", "sit"):
         instance = instance_of(api.container.store, tid, env)
         if instance is not None:
@@ -175,5 +174,5 @@ def test_a_create_that_always_dies_ends_failed_and_cleaned_up(crashing: tuple[Cr
     assert site["status"] == "FAILED" and site["url"] is None
     instance = instance_of(api.container.store, tid, "dev")
     assert instance is not None
-    assert driver_of(api.container).site_info(spec_of(instance), site["siteId"]) is None
-    assert not driver_of(api.container).db.database_exists(naming.database_name(site["siteId"]))
+    assert api.container.runtime.get().site_info(spec_of(instance), site["siteId"]) is None
+    assert not api.container.runtime.get().db.database_exists(naming.database_name(site["siteId"]))

@@ -36,6 +36,7 @@ from bbws.core.settings import Settings
 from bbws.core.store import ItemStore
 from bbws.events.outbox import enqueue
 from bbws.jobs import operations as ops
+from bbws.notifications import keys as webhook_keys
 from bbws.notifications import webhooks
 from bbws.notifications.webhooks_schemas import WebhookCreate
 from bbws.tenants import service
@@ -190,7 +191,7 @@ def unfinished(container: Container, plan: Plan, receiver: WebhookReceiver) -> l
         left.append(f"operations {dict(statuses)}")
     if undelivered := {e["id"] for e in logged_events(store, plan)} - set(receiver.delivered):
         left.append(f"{len(undelivered)} events not delivered")
-    if due := store.query(webhooks.DUE_INDEX, index="GSI1", limit=10).items:
+    if due := store.query(webhook_keys.DUE_INDEX, index="GSI1", limit=10).items:
         left.append(f"webhook deliveries due: {[d['status'] for d in due]}")
     return left
 

@@ -12,6 +12,8 @@ from bbws.app import build_container, build_worker, create_app
 from bbws.core.changes import Actor
 from bbws.core.clock import Clock
 from bbws.core.container import Container
+from bbws.core.driver import RuntimeDriver
+from bbws.core.ports import HealthChecker
 from bbws.core.settings import Settings
 from bbws.core.store import ItemStore
 from bbws.tenants.roles import grant_role
@@ -24,7 +26,14 @@ def rid(prefix: str = "x") -> str:
 
 class ApiHarness:
     def __init__(
-        self, data_dir: Path, *, store: ItemStore | None = None, clock: Clock | None = None, **settings: Any
+        self,
+        data_dir: Path,
+        *,
+        store: ItemStore | None = None,
+        clock: Clock | None = None,
+        driver: RuntimeDriver | None = None,
+        site_health: HealthChecker | None = None,
+        **settings: Any,
     ) -> None:
         settings.setdefault("rate_limit_token_per_second", 10_000.0)
         settings.setdefault("rate_limit_token_burst", 10_000)
@@ -33,7 +42,9 @@ class ApiHarness:
         settings.setdefault("rate_limit_auth_failures_per_second", 10_000.0)  # the 401 tests send hundreds
         settings.setdefault("rate_limit_auth_failures_burst", 10_000)
         self.settings = Settings(data_dir=data_dir, **settings)
-        self.container: Container = build_container(self.settings, store=store, clock=clock)
+        self.container: Container = build_container(
+            self.settings, store=store, clock=clock, runtime=driver, site_health=site_health
+        )
         self.app = create_app(container=self.container)
         self.client = TestClient(self.app, raise_server_exceptions=False)
         self.worker = build_worker(self.container)

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from bbws.core.clock import iso
-from bbws.instances.driver import (
+from bbws.core.driver import (
     DriverError,
     DriverResult,
     InstanceSpec,

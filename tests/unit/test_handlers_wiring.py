@@ -3,11 +3,17 @@ handler there, a name is never taken twice, and no registry fills itself by impo
 
 from __future__ import annotations
 
+import importlib
+import inspect
+import pkgutil
+import re
+
 import pytest
 
+import bbws
 from bbws import app
 from bbws.core import handlers as registry_module
-from bbws.core.handlers import HandlerRegistry
+from bbws.core.handlers import ClaimedJob, HandlerRegistry
 from bbws.instances import service as instances
 from bbws.sites import history
 from bbws.sites import service as sites
@@ -35,32 +41,45 @@ def test_a_job_name_is_taken_once() -> None:
         HandlerRegistry({"Same": handler}, {"Same": handler})
 
 
-HOOKS_AFTER_IMPORT = """
-import json
-import bbws.instances.api, bbws.instances.work, bbws.sites.api, bbws.sites.work, bbws.templates.api
-import bbws.templates.work, bbws.tenants.api, bbws.tenants.lifecycle
-from bbws.core.changes import AUDIT_VIEWS
-from bbws.instances.work import DEPROVISION_HOOKS
-from bbws.jobs.operations import RELEASE_HOOKS
-from bbws.tenants.lifecycle import CASCADES, PRECHECKS
-
-def state():
-    return [sorted(RELEASE_HOOKS), len(PRECHECKS), len(CASCADES), len(DEPROVISION_HOOKS), sorted(AUDIT_VIEWS)]
-
-before = state()
-from bbws.app import wire_hooks
-wire_hooks()
-wire_hooks()  # once or twice: the same
-print(json.dumps([before, state()]))
-"""
+def _imports(source: str, module: str) -> bool:
+    """Whether `source` imports `module` itself (`import a.b`, `from a.b import x`, `from a import b`)."""
+    package, _, name = module.rpartition(".")
+    return bool(re.search(rf"^\s*(from {re.escape(module)} import|import {re.escape(module)}\b|"
+                          rf"from {re.escape(package)} import .*\b{name}\b)", source, flags=re.MULTILINE))
 
 
-def test_hooks_are_connected_by_the_composition_root_not_by_importing_modules() -> None:
-    import json
-    import subprocess
-    import sys
+def test_no_module_table_holds_functions_it_does_not_import_itself() -> None:
+    """A module-level dict or list holding functions of a module it never imports was filled from outside, by
+    importing: after importing every module, none exists (hooks travel in the container, from `build_hooks`)."""
+    filled = []
+    for info in pkgutil.walk_packages(bbws.__path__, "bbws."):
+        if info.name == "bbws.app" or info.name.endswith("__main__"):
+            continue  # the composition root builds tables of everything: that is its job
+        module = importlib.import_module(info.name)
+        source = inspect.getsource(module)
+        for name, value in vars(module).items():
+            members = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+            for member in members:
+                owner = getattr(member, "__module__", None) if callable(member) else None
+                if owner and owner.startswith("bbws.") and owner != info.name and not _imports(source, owner):
+                    filled.append(f"{info.name}.{name} holds {owner}.{member.__qualname__}")
+    assert filled == []
 
-    done = subprocess.run([sys.executable, "-c", HOOKS_AFTER_IMPORT], capture_output=True, text=True, check=True)
-    before, after = json.loads(done.stdout)
-    assert before == [[], 0, 0, 0, []]
-    assert after == [["instance", "site", "template", "templatePreview", "tenant"], 1, 1, 1, ["instance"]]
+
+def test_the_composition_root_connects_every_hook_into_each_container_of_its_own() -> None:
+    hooks, again = app.build_hooks(app.build_handlers()), app.build_hooks(app.build_handlers())
+    assert sorted(hooks.release) == ["instance", "site", "template", "templatePreview", "tenant"]
+    assert sorted(hooks.resource_nodes) == ["site"]
+    assert [len(hooks.tenant_prechecks), len(hooks.tenant_cascades), len(hooks.instance_removed)] == [1, 1, 1]
+    hooks.tenant_cascades.clear()
+    assert len(again.tenant_cascades) == 1  # nothing shared between containers
+
+
+def test_every_job_on_a_claimed_resource_runs_the_one_claimed_sequence() -> None:
+    """Tenant lifecycle, instance, site and make-template jobs are `ClaimedJob`s: load, 'already done', 'no longer
+    ours', run, release. Only jobs without an Operation's claim are plain functions."""
+    registry = app.build_handlers()
+    kinds = sorted(job.kind for job in registry.claimed())
+    assert kinds == ["instance", "site", "template", "tenant"]
+    unclaimed = {name for name in registry.names() if not isinstance(registry.handler_for(name), ClaimedJob)}
+    assert unclaimed == {CLEANUP_JOB, history.CHECK_JOB, previews.PREVIEW_JOB, PURGE_JOB}

@@ -15,6 +15,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 )
 
 from bbws.aws import container
+from bbws.core.keys import OUTBOX_PREFIX
 from bbws.events.outbox import Relay
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
@@ -25,10 +26,10 @@ def record_handler(record: DynamoDBRecord) -> None:
     if record.event_name is not DynamoDBRecordEventName.INSERT or record.dynamodb is None:
         return
     keys = record.dynamodb.keys
-    if not str(keys.get("pk", "")).startswith("OUTBOX#"):
+    if not str(keys.get("pk", "")).startswith(OUTBOX_PREFIX):
         return
     c = container()
-    relay = Relay(store=c.store, queue=c.queue, publishers=c.extras.get("publishers", ()))
+    relay = Relay(store=c.store, queue=c.queue, publishers=c.publishers)
     relay.hand_on(c.store.batch_get([(keys["pk"], keys["sk"])]))
 
 

@@ -13,4 +13,4 @@ from bbws.aws import container
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     worker = build_worker(container())
     worker.after_tick()
-    return {"ticks": len(worker.ticks) + len(container().extras.get("after_tick", ()))}
+    return {"ticks": len(worker.ticks) + len(container().after_tick)}

@@ -16,6 +16,7 @@ from bbws.cli.common import DataDir, literal, load_settings
 from bbws.cli.dlq import dlq_app
 from bbws.cli.instances import instances_app
 from bbws.cli.operations import operations_app
+from bbws.cli.site_plugins import site_plugins_app
 from bbws.cli.sites import sites_app
 from bbws.cli.tenants import tenants_app
 from bbws.core.settings import Settings
@@ -32,6 +33,7 @@ app.add_typer(operations_app, name="operations")
 app.add_typer(dlq_app, name="dlq")
 app.add_typer(instances_app, name="instances")
 app.add_typer(sites_app, name="sites")
+sites_app.add_typer(site_plugins_app, name="plugins")
 app.add_typer(templates_app, name="templates")
 app.add_typer(plugins_app, name="plugins")
 out = Console(soft_wrap=True)

@@ -135,3 +135,88 @@ class SiteCalls:
 
     def list_plugins(self, *, kind: str | None = None) -> list[dict[str, Any]]:
         return list(self.request("GET", "/plugins", params={"kind": kind} if kind else None)["items"])
+
+    # -- a site's plugins and themes: each change returns its Operation (`wait()` on it); `kind="theme"` for themes
+    def list_site_plugins(self, tenant_id: str, site_id: str) -> dict[str, Any]:
+        """Every plugin and theme of the site (declared vs actual) in `items`, and its `drift`."""
+        return dict(self.request("GET", self._site(tenant_id, site_id, "plugins")))
+
+    def install_site_plugin(
+        self,
+        tenant_id: str,
+        site_id: str,
+        *,
+        plugin_id: str | None = None,
+        slug: str | None = None,
+        kind: str = "plugin",
+        version: str | None = None,
+        activate: bool = True,
+        if_match: str | None = None,
+    ) -> dict[str, Any]:
+        """A catalog entry by `plugin_id`, or by `slug` (the newest catalog version unless `version` is named)."""
+        named: dict[str, Any] = (
+            {"pluginId": plugin_id} if plugin_id else {"slug": slug, "kind": kind, "version": version}
+        )
+        body = {k: v for k, v in {**named, "activate": activate}.items() if v is not None}
+        return self._plugin_change("POST", tenant_id, site_id, None, kind, body, if_match)
+
+    def set_site_plugin_status(
+        self,
+        tenant_id: str,
+        site_id: str,
+        slug: str,
+        *,
+        active: bool,
+        kind: str = "plugin",
+        if_match: str | None = None,
+    ) -> dict[str, Any]:
+        """Activate or deactivate a plugin; a theme is only switched to (`active=True`)."""
+        return self._plugin_change("PUT", tenant_id, site_id, f"{slug}/status", kind, {"active": active}, if_match)
+
+    def configure_site_plugin(
+        self,
+        tenant_id: str,
+        site_id: str,
+        slug: str,
+        options: dict[str, Any],
+        *,
+        kind: str = "plugin",
+        if_match: str | None = None,
+    ) -> dict[str, Any]:
+        """Set WordPress options of the package (None deletes one)."""
+        return self._plugin_change("PUT", tenant_id, site_id, f"{slug}/config", kind, {"options": options}, if_match)
+
+    def update_site_plugin(
+        self,
+        tenant_id: str,
+        site_id: str,
+        slug: str,
+        *,
+        version: str | None = None,
+        plugin_id: str | None = None,
+        kind: str = "plugin",
+        if_match: str | None = None,
+    ) -> dict[str, Any]:
+        """To `version` or `plugin_id`, or the newest catalog version."""
+        body = {k: v for k, v in {"version": version, "pluginId": plugin_id}.items() if v is not None}
+        return self._plugin_change("PUT", tenant_id, site_id, f"{slug}/update", kind, body, if_match)
+
+    def remove_site_plugin(
+        self, tenant_id: str, site_id: str, slug: str, *, kind: str = "plugin", if_match: str | None = None
+    ) -> dict[str, Any]:
+        return self._plugin_change("DELETE", tenant_id, site_id, slug, kind, None, if_match)
+
+    def _plugin_change(
+        self,
+        method: str,
+        tenant_id: str,
+        site_id: str,
+        rest: str | None,
+        kind: str,
+        body: dict[str, Any] | None,
+        if_match: str | None,
+    ) -> dict[str, Any]:
+        path = self._site(tenant_id, site_id, "plugins", *([rest] if rest else []))
+        params = {"kind": kind} if rest and kind != "plugin" else None  # an install names its kind in the body
+        headers = {"If-Match": if_match} if if_match else None
+        return dict(self.request(method, path, json=body, params=params, headers=headers))

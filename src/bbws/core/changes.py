@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import zlib
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from bbws.core import keys
 from bbws.core.clock import iso
 from bbws.core.events import Event
 from bbws.core.ids import new_id
@@ -16,9 +16,6 @@ from bbws.core.store import Check, Condition, Delete, ItemStore, Op, Put
 AUDIT_RETENTION_DAYS = 400
 OUTBOX_SHARDS = 4
 EVENT_LOG_DAYS = 7
-# resourceType -> the view of its items that audit records and events carry. Both reach the tenant's own users
-# and webhooks, so what only the platform may see (an instance's host paths) is left out by its context.
-AUDIT_VIEWS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {}
 
 
 @dataclass(frozen=True)
@@ -31,6 +28,12 @@ class Actor:
     @classmethod
     def system(cls, reason: str = "system") -> Actor:
         return cls(sub=reason, request_id=new_id("req"))
+
+    @classmethod
+    def of_operation(cls, operation: dict[str, Any] | None) -> Actor:
+        """Who asked for an Operation: its job's changes are theirs, under the request that asked."""
+        op = operation or {}
+        return cls(sub=op.get("createdBy", "system"), request_id=op.get("requestId", ""))
 
 
 @dataclass
@@ -72,15 +75,12 @@ class Changes:
     ) -> None:
         """Record who changed what, and publish it: every audited change is also the domain event
         `bbws.{action}` (outbox + the tenant's event log), written in this same transaction."""
-        view = AUDIT_VIEWS.get(resource_type)
-        if view is not None:
-            before, after = (view(i) if i is not None else None for i in (before, after))
         audit_id = new_id("aud", now_ms=int(self.now.timestamp() * 1000))
         expires = self.now + timedelta(days=self.audit_retention_days)
         self.put(
             {
-                "pk": f"TENANT#{tenant_id}",
-                "sk": f"AUDIT#{self.timestamp}#{audit_id}",
+                "pk": keys.tenant_pk(tenant_id),
+                "sk": keys.audit_sk(self.timestamp, audit_id),
                 "type": "audit",
                 "auditId": audit_id,
                 "tenantId": tenant_id,
@@ -103,14 +103,15 @@ class Changes:
         event = Event(type=event_type, tenant_id=tenant_id, subject=subject, data=data, time=self.timestamp)
         self.outbox(kind="event", tenant_id=tenant_id, message_id=event.id, body=event.envelope())
         expires = self.now + timedelta(days=EVENT_LOG_DAYS)
-        self.put({"pk": f"TENANT#{tenant_id}", "sk": f"EVENT#{self.timestamp}#{event.id}", "type": "event",
+        self.put({"pk": keys.tenant_pk(tenant_id), "sk": keys.event_sk(self.timestamp, event.id), "type": "event",
                   "event": event.envelope(), "ttl": int(expires.timestamp())})
         return event
 
     def outbox(self, *, kind: str, tenant_id: str, message_id: str, body: dict[str, Any]) -> None:
         """Record a job or an event to hand on after commit (the relay delivers it at least once)."""
         shard = zlib.crc32(tenant_id.encode()) % OUTBOX_SHARDS
-        self.put({"pk": f"OUTBOX#{shard}", "sk": f"{self.timestamp}#{message_id}", "type": "outbox",
+        pk, sk = keys.outbox_key(shard, self.timestamp, message_id)
+        self.put({"pk": pk, "sk": sk, "type": "outbox",
                   "kind": kind, "tenantId": tenant_id, "messageId": message_id, "body": body})
 
     def commit(self, store: ItemStore) -> None:

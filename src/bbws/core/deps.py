@@ -1,8 +1,10 @@
-"""FastAPI dependencies shared by every router: container, principal, authorizer, actor, rate limits."""
+"""FastAPI dependencies shared by every router: the request context (container, principal, authorizer, actor)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -54,11 +56,40 @@ def resolve_principal(request: Request, container: Container) -> Principal:
     return principal
 
 
+@dataclass(frozen=True, slots=True)
+class RequestContext:
+    """What a request's routes share, made once per request: the container, the verified caller, its
+    authorizer (tenant assignments are read once) and the request id."""
+
+    container: Container
+    principal: Principal
+    authorizer: Authorizer
+    request_id: str
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(sub=self.principal.sub, request_id=self.request_id)
+
+
+def request_context(request: Request) -> RequestContext:
+    """The request's context: authenticates on first use (see `resolve_principal`), then the same object."""
+    state = request.scope.setdefault("state", {})
+    made = state.get("context")
+    if made is not None:
+        return made
+    container: Container = request.app.state.container
+    principal = resolve_principal(request, container)
+    made = state["context"] = RequestContext(
+        container, principal, Authorizer(principal, container.load_assignments), request_id_of(request)
+    )
+    return made
+
+
 async def current_principal(
     request: Request,
     _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)] = None,
 ) -> Principal:
-    return resolve_principal(request, request.app.state.container)
+    return request_context(request).principal
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
@@ -67,20 +98,26 @@ CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 async def get_authorizer(
     request: Request, _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)] = None
 ) -> Authorizer:
-    """The request's authorizer (made by the route class, so assignments are read once per request)."""
-    made = getattr(request.state, "authorizer", None)
-    if isinstance(made, Authorizer):
-        return made
-    container = request.app.state.container
-    return Authorizer(resolve_principal(request, container), container.load_assignments)
+    """The request's authorizer (one per request, so assignments are read once)."""
+    return request_context(request).authorizer
 
 
 Authz = Annotated[Authorizer, Depends(get_authorizer)]
 
 
 async def get_actor(request: Request, principal: CurrentPrincipal) -> Actor:
-    return Actor(sub=principal.sub, request_id=request_id_of(request))
+    return request_context(request).actor
 
 
 ActorDep = Annotated[Actor, Depends(get_actor)]
 Pages = Annotated[PageParams, Depends(page_params)]
+
+# The dependencies above that only read the request context: `ApiRoute` hands routes these values from the
+# context it makes anyway, instead of having FastAPI solve each of them (and the bearer scheme) per request.
+# They stay real dependencies for the OpenAPI document and for routes made outside `ApiRoute`.
+FROM_CONTEXT: dict[Callable[..., Any], Callable[[RequestContext], Any]] = {
+    get_container: lambda ctx: ctx.container,
+    current_principal: lambda ctx: ctx.principal,
+    get_authorizer: lambda ctx: ctx.authorizer,
+    get_actor: lambda ctx: ctx.actor,
+}

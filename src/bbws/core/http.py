@@ -71,9 +71,14 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = dict(scope["headers"])
-        given = headers.get(b"x-request-id", b"").decode("latin-1")
+        given, length = "", b""
+        for name, value in scope["headers"]:  # the two headers read here, without a dict of all of them
+            if name == b"x-request-id":
+                given = value.decode("latin-1")
+            elif name == b"content-length":
+                length = value
         request_id = given if _valid_request_id(given) else new_id("req")
+        id_header = (b"x-request-id", request_id.encode())
         token = request_id_var.set(request_id)
         scope.setdefault("state", {})["request_id"] = request_id
         started, status, sent_start = time.perf_counter(), 500, False
@@ -84,8 +89,7 @@ class RequestContextMiddleware:
             nonlocal status, sent_start
             if message["type"] == "http.response.start":
                 status, sent_start = message["status"], True
-                message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
+                message["headers"] = [*message.get("headers", ()), id_header]
             await send(message)
 
         received = 0
@@ -100,7 +104,7 @@ class RequestContextMiddleware:
             return message
 
         try:
-            declared = int(headers.get(b"content-length", b"0") or 0)
+            declared = int(length or 0)
         except ValueError:
             declared = 0
         try:
@@ -117,15 +121,16 @@ class RequestContextMiddleware:
                 err = InternalError("The server failed to handle this request; quote the requestId to support.")
                 await problem_response(err, instance=path, request_id=request_id)(scope, receive, send_with_id)
         finally:
-            log.info(
-                "request",
-                extra={
-                    "method": scope.get("method"),
-                    "path": path,
-                    "status": status,
-                    "durationMs": round((time.perf_counter() - started) * 1000, 2),
-                },
-            )
+            if log.isEnabledFor(logging.INFO):
+                log.info(
+                    "request",
+                    extra={
+                        "method": scope.get("method"),
+                        "path": path,
+                        "status": status,
+                        "durationMs": round((time.perf_counter() - started) * 1000, 2),
+                    },
+                )
             request_id_var.reset(token)
 
 

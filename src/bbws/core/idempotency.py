@@ -17,6 +17,7 @@ from fastapi import Request, Response
 from bbws.core.container import Container
 from bbws.core.deps import resolve_principal
 from bbws.core.errors import Conflict, UnprocessableEntity, ValidationFailed
+from bbws.core.keys import idempotency_key
 from bbws.core.store import NOT_EXISTS, ConditionFailed, version_is
 
 HEADER = "idempotency-key"
@@ -39,7 +40,7 @@ async def run_once(
     principal = resolve_principal(request, container)
     store, now = container.store, container.clock.now()
     scope_hash = hashlib.sha256(f"{request.method} {request.url.path}\n{key}".encode()).hexdigest()
-    pk, sk = f"IDEMPOTENCY#{principal.sub}#{scope_hash}", "METADATA"
+    pk, sk = idempotency_key(principal.sub, scope_hash)
     body_hash = hashlib.sha256(await request.body()).hexdigest()
     record = store.get(pk, sk)
     if record is not None:

@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 
 from bbws.core.changes import OUTBOX_SHARDS, Changes
 from bbws.core.events import Event
+from bbws.core.keys import outbox_pk
 from bbws.core.queue import Job, JobQueue
 from bbws.core.store import Delete, Item, ItemStore
 
@@ -30,7 +31,7 @@ class Relay:
     def drain(self, *, limit: int = 100) -> int:
         moved = 0
         for shard in range(OUTBOX_SHARDS):
-            page = self.store.query(f"OUTBOX#{shard}", limit=limit)
+            page = self.store.query(outbox_pk(shard), limit=limit)
             moved += self.hand_on(page.items)
         return moved
 

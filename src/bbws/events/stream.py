@@ -11,10 +11,10 @@ from bbws.core.clock import iso
 from bbws.core.errors import ValidationFailed
 from bbws.core.events import matches_filter
 from bbws.core.ids import is_valid
+from bbws.core.keys import EVENT_PREFIX, tenant_pk
 from bbws.core.store import Item, ItemStore, Key
 from bbws.jobs.sse import Fetch, frame
 
-EVENT_PREFIX = "EVENT#"
 BATCH = 100
 TYPE_PATTERN = re.compile(r"^(\*|bbws(\.[a-z][a-z0-9_-]*)+(\.\*)?)$")
 _TYPE = r"(?:\*|bbws(?:\.[a-z][a-z0-9_-]*)+(?:\.\*)?)"
@@ -53,7 +53,7 @@ def _bad_position(field: str, detail: str) -> ValidationFailed:
 
 
 def _key(tenant_id: str, sk: str) -> Key:
-    return {"pk": f"TENANT#{tenant_id}", "sk": sk}
+    return {"pk": tenant_pk(tenant_id), "sk": sk}
 
 
 def _locate(store: ItemStore, tenant_id: str, event_id: str) -> Key:
@@ -62,7 +62,7 @@ def _locate(store: ItemStore, tenant_id: str, event_id: str) -> Key:
     low, high = EVENT_PREFIX + iso(at - _LOCATE_WINDOW), EVENT_PREFIX + iso(at + _LOCATE_WINDOW)
     after: Key | None = _key(tenant_id, low)
     while after is not None:
-        page = store.query(f"TENANT#{tenant_id}", sk_prefix=EVENT_PREFIX, start_after=after, limit=BATCH)
+        page = store.query(tenant_pk(tenant_id), sk_prefix=EVENT_PREFIX, start_after=after, limit=BATCH)
         for item in page.items:
             if item["sk"].endswith("#" + event_id):
                 return _key(tenant_id, item["sk"])
@@ -90,13 +90,13 @@ def start_key(
         except (ValueError, OverflowError) as exc:
             raise _bad_position("since", "since is out of range.") from exc
         return _key(tenant_id, EVENT_PREFIX + moment), True
-    newest = store.query(f"TENANT#{tenant_id}", sk_prefix=EVENT_PREFIX, limit=1, descending=True)
+    newest = store.query(tenant_pk(tenant_id), sk_prefix=EVENT_PREFIX, limit=1, descending=True)
     return (_key(tenant_id, newest.items[0]["sk"]) if newest.items else None), False
 
 
 def _read(store: ItemStore, tenant_id: str, after: Key | None) -> tuple[list[Item], Key | None]:
     """The next batch of log items after a position, and the position after them."""
-    page = store.query(f"TENANT#{tenant_id}", sk_prefix=EVENT_PREFIX, start_after=after, limit=BATCH)
+    page = store.query(tenant_pk(tenant_id), sk_prefix=EVENT_PREFIX, start_after=after, limit=BATCH)
     return page.items, (_key(tenant_id, page.items[-1]["sk"]) if page.items else after)
 
 
@@ -111,7 +111,7 @@ def batch(
     if positioned:
         items, _ = _read(store, tenant_id, after)
     else:
-        newest = store.query(f"TENANT#{tenant_id}", sk_prefix=EVENT_PREFIX, limit=BATCH, descending=True)
+        newest = store.query(tenant_pk(tenant_id), sk_prefix=EVENT_PREFIX, limit=BATCH, descending=True)
         items = list(reversed(newest.items))
     return [e for e in map(_envelope, items) if matches_filter(e["type"], types)]
 

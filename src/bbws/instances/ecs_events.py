@@ -16,6 +16,7 @@ from bbws.core.changes import Actor, Changes
 from bbws.core.clock import Clock, iso, parse_iso
 from bbws.core.store import ConditionFailed, ItemStore, version_is
 from bbws.instances.models import ECS_EVENT_STATUS, InstanceStatus, can_move
+from bbws.instances.views import audit_instance
 from bbws.tenants import keys
 
 log = logging.getLogger("bbws.instances.ecs_events")
@@ -124,14 +125,8 @@ def apply_ecs_event(*, store: ItemStore, clock: Clock, update: EcsUpdate) -> Out
         # reads again and decides on the new status rather than overwriting it.
         changes.put(after, version_is(item["version"]))
         if target is not None:
-            changes.audit(
-                tenant_id=update.tenant_id,
-                action="instance.status_changed",
-                resource_type="instance",
-                resource_id=str(item.get("instanceId", f"{update.tenant_id}/{update.environment}")),
-                before=item,
-                after=after,
-            )
+            audit_instance(changes, action="instance.status_changed", before=item, after=after,
+                           resource_id=str(item.get("instanceId", f"{update.tenant_id}/{update.environment}")))
         try:
             changes.commit(store)
         except ConditionFailed:

@@ -7,14 +7,15 @@ from typing import Any
 from bbws.core.changes import Actor, Changes
 from bbws.core.clock import Clock
 from bbws.core.container import Container
+from bbws.core.driver import DriverError, InstanceSpec, RuntimeDriver, Versions
 from bbws.core.errors import ApiError, Conflict, Hint, UnprocessableEntity, not_found
 from bbws.core.ids import new_id
 from bbws.core.queue import Job
 from bbws.core.store import NOT_EXISTS, ConditionFailed, ItemStore, version_is
 from bbws.events.outbox import enqueue
-from bbws.instances.driver import DriverError, InstanceSpec, RuntimeDriver, Versions
 from bbws.instances.models import InstanceAction, InstanceStatus, check_action
 from bbws.instances.schemas import InstanceCreate
+from bbws.instances.views import audit_instance
 from bbws.jobs.operations import start_operation
 from bbws.tenants import keys
 from bbws.tenants.models import TenantStatus
@@ -87,10 +88,8 @@ class RuntimeNotReady(ApiError):
 def ready_driver(container: Container) -> RuntimeDriver:
     """The runtime driver for a request; one that cannot be built (a GitOps repository not configured) is a 503
     with the reason."""
-    from bbws.instances.runtime import driver_of
-
     try:
-        return driver_of(container)
+        return container.runtime.get()
     except DriverError as exc:
         raise RuntimeNotReady(exc.reason) from exc
 
@@ -167,9 +166,7 @@ def create_instance(
     }
     # guards: two creates racing for the same tenant and environment (or one replacing a deprovisioned instance)
     changes.put(item, version_is(existing["version"]) if existing else NOT_EXISTS)
-    changes.audit(
-        tenant_id=tenant_id, action="instance.created", resource_type="instance", resource_id=instance_id, after=item
-    )
+    audit_instance(changes, action="instance.created", before=None, after=item)
     _queue(changes, item, operation, InstanceAction.PROVISION, {})
     try:
         changes.commit(store)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bbws.core.changes import Changes
 from bbws.core.links import act, href, links
 from bbws.instances.models import InstanceAction, InstanceStatus, allowed_actions
 
@@ -21,6 +22,21 @@ def without_internals(item: dict[str, Any]) -> dict[str, Any]:
     """The instance item as tenant users may see it (also what its audit records and events carry)."""
     resources = item.get("resources") or {}
     return {**item, "resources": {k: v for k, v in resources.items() if k in TENANT_RESOURCES}}
+
+
+def audit_instance(
+    changes: Changes, *, action: str, before: dict[str, Any] | None, after: dict[str, Any], resource_id: str = ""
+) -> None:
+    """The audit record and event of an instance change: both reach the tenant's own users and webhooks, so they
+    carry the instance without what only the platform may see (its host paths)."""
+    changes.audit(
+        tenant_id=after["tenantId"],
+        action=action,
+        resource_type="instance",
+        resource_id=resource_id or after["instanceId"],
+        before=without_internals(before) if before is not None else None,
+        after=without_internals(after),
+    )
 
 
 

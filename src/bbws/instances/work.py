@@ -4,19 +4,20 @@ that make tenant lifecycle actions and ended operations move instances too."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from bbws.core.changes import Actor, Changes
 from bbws.core.clock import Clock
+from bbws.core.driver import DriverError, DriverResult, InstanceSpec, RuntimeDriver
 from bbws.core.errors import Conflict
-from bbws.core.handlers import Handler, JobContext, PermanentFailure
+from bbws.core.handlers import ClaimedJob, Handler, JobContext, PermanentFailure
+from bbws.core.hooks import InstanceRemoved
 from bbws.core.links import href
 from bbws.core.queue import Job
 from bbws.core.store import ItemStore, version_is
 from bbws.instances import service
-from bbws.instances.driver import DriverError, DriverResult, InstanceSpec, RuntimeDriver
 from bbws.instances.models import (
     AWAITING,
     IN_FLIGHT,
@@ -25,13 +26,12 @@ from bbws.instances.models import (
     InstanceStatus,
     working_status,
 )
-from bbws.instances.runtime import bring_back, driver_of
+from bbws.instances.runtime import bring_back
+from bbws.instances.views import audit_instance
 from bbws.tenants import keys
 from bbws.tenants.models import LifecycleAction
 
 log = logging.getLogger("bbws.instances")
-# What else ends with an instance (its sites): called with (store, clock, actor, instance) once its runtime is gone.
-DEPROVISION_HOOKS: list[Callable[[ItemStore, Clock, Actor, dict[str, Any]], None]] = []
 
 A, S = InstanceAction, InstanceStatus
 EVENT_ACTIONS = {
@@ -45,21 +45,18 @@ EVENT_ACTIONS = {
 
 
 class InstanceWork:
-    """One operation on one instance: load, check it still waits for this operation, drive, record."""
+    """One operation on one instance that its operation claimed: drive the runtime, record the outcome."""
 
-    def __init__(self, *, store: ItemStore, clock: Clock, driver: RuntimeDriver, actor: Actor, exports: Path) -> None:
+    def __init__(
+        self, *, store: ItemStore, clock: Clock, driver: RuntimeDriver, actor: Actor, exports: Path,
+        removed: Sequence[InstanceRemoved] = (),
+    ) -> None:
         self.store, self.clock, self.driver, self.actor, self.exports = store, clock, driver, actor, exports
+        self.removed = removed  # what else ends with an instance once its runtime is gone (its sites)
 
     def apply(
-        self, *, tenant_id: str, environment: str, operation_id: str, action: InstanceAction, params: dict[str, Any]
+        self, item: dict[str, Any], *, operation_id: str, action: InstanceAction, params: dict[str, Any]
     ) -> dict[str, Any]:
-        item = self.store.get(keys.tenant_pk(tenant_id), keys.instance_sk(environment))
-        if item is None:
-            raise PermanentFailure(f"tenant {tenant_id} has no instance in {environment}")
-        if item.get("lastOperationId") == operation_id:
-            return _result(item)  # applied by an earlier delivery of this job
-        if item.get("pendingOperationId") != operation_id:
-            raise PermanentFailure(f"instance {item['instanceId']} is no longer waiting for operation {operation_id}")
         working = working_status(action, gitops=self.driver.name == "gitops")
         if working is not None and working.value != item["status"]:
             item = self._save(item, status=working.value)
@@ -73,7 +70,7 @@ class InstanceWork:
                        lastError=exc.reason)
             raise PermanentFailure(exc.reason) from exc
         if action is A.DELETE:  # before the instance is settled: a retry of this job runs them again
-            for hook in DEPROVISION_HOOKS:
+            for hook in self.removed:
                 hook(self.store, self.clock, self.actor, item)
         status = SETTLED[action] if result.settled else AWAITING[action]
         running = item.get("runningCount", 0)
@@ -129,8 +126,7 @@ class InstanceWork:
         moved = {**item, **fields, "updatedAt": changes.timestamp, "version": item["version"] + 1}
         changes.put(moved, version_is(item["version"]))  # guards: one writer per instance (its pending operation)
         if audit:
-            changes.audit(tenant_id=item["tenantId"], action=audit, resource_type="instance",
-                          resource_id=item["instanceId"], before=item, after=moved)
+            audit_instance(changes, action=audit, before=item, after=moved)
         changes.commit(self.store)
         return moved
 
@@ -163,31 +159,6 @@ def _result(item: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def handle_instance_work(job: Job, ctx: JobContext) -> dict[str, Any]:
-    """Every instance operation: provision, update, stop, start, scale, delete."""
-    container = ctx.container
-    op = ctx.operation or {}
-    try:
-        driver = driver_of(container)
-    except DriverError as exc:  # not configured: retrying cannot help; the release hook marks the instance FAILED
-        raise PermanentFailure(exc.reason) from exc
-    bring_back(container, tenant_id=job.tenant_id, environment=job.payload["environment"])  # not back yet
-    work = InstanceWork(
-        store=container.store,
-        clock=container.clock,
-        driver=driver,
-        actor=Actor(sub=op.get("createdBy", "system"), request_id=op.get("requestId", "")),
-        exports=container.settings.data_dir / "exports",
-    )
-    return work.apply(
-        tenant_id=job.tenant_id,
-        environment=job.payload["environment"],
-        operation_id=str(job.operation_id),
-        action=A(job.payload["action"]),
-        params=job.payload.get("params") or {},
-    )
-
-
 def release(changes: Changes, store: ItemStore, operation: dict[str, Any]) -> None:
     """An operation that ended without the handler recording it: a cancelled one puts the instance back as it
     was (a cancelled create leaves nothing to run), a failed or dead-lettered one leaves it FAILED with the reason."""
@@ -202,8 +173,43 @@ def release(changes: Changes, store: ItemStore, operation: dict[str, Any]) -> No
         moved = {**item, **_ended(operation["operationId"]), "status": status, "lastError": error,
                  "updatedAt": changes.timestamp, "version": item["version"] + 1}
         changes.put(moved, version_is(item["version"]))  # guards: the handler finishing at this very moment
-        changes.audit(tenant_id=item["tenantId"], action="instance.released", resource_type="instance",
-                      resource_id=item["instanceId"], before=item, after=moved)
+        audit_instance(changes, action="instance.released", before=item, after=moved)
+
+
+class InstanceJob(ClaimedJob):
+    """Every instance operation: provision, update, stop, start, scale, delete."""
+
+    kind = "instance"
+    release = staticmethod(release)
+
+    def load(self, job: Job, ctx: JobContext) -> dict[str, Any] | None:
+        return ctx.container.store.get(keys.tenant_pk(job.tenant_id), keys.instance_sk(job.payload["environment"]))
+
+    def name_of(self, job: Job, item: dict[str, Any] | None) -> str:
+        return item["instanceId"] if item else f"of tenant {job.tenant_id} in {job.payload['environment']}"
+
+    def done(self, item: dict[str, Any]) -> dict[str, Any]:
+        return _result(item)
+
+    def run(self, job: Job, ctx: JobContext, item: dict[str, Any]) -> dict[str, Any]:
+        container = ctx.container
+        try:
+            driver = container.runtime.get()
+        except DriverError as exc:  # not configured: retrying cannot help; release marks the instance FAILED
+            raise PermanentFailure(exc.reason) from exc
+        bring_back(container, tenant_id=job.tenant_id, environment=item["environment"])  # not back yet
+        work = InstanceWork(
+            store=container.store,
+            clock=container.clock,
+            driver=driver,
+            actor=ctx.actor,
+            exports=container.settings.data_dir / "exports",
+            removed=container.hooks.instance_removed,
+        )
+        return work.apply(
+            item, operation_id=str(job.operation_id), action=A(job.payload["action"]),
+            params=job.payload.get("params") or {},
+        )
 
 
 
@@ -217,7 +223,7 @@ TENANT_CASCADE: dict[LifecycleAction, tuple[frozenset[InstanceStatus], InstanceA
 }
 
 
-def refuse_while_busy(store: ItemStore, tenant: dict[str, Any], action: LifecycleAction) -> None:
+def refuse_while_busy(store: ItemStore, tenant: dict[str, Any], action: str) -> None:
     """A tenant action that moves instances waits until none of them is in the middle of an operation."""
     if action not in TENANT_CASCADE:
         return
@@ -231,12 +237,12 @@ def refuse_while_busy(store: ItemStore, tenant: dict[str, Any], action: Lifecycl
             )
 
 
-def cascade(changes: Changes, store: ItemStore, tenant: dict[str, Any], action: LifecycleAction) -> None:
+def cascade(changes: Changes, store: ItemStore, tenant: dict[str, Any], action: str) -> None:
     """Park/suspend stop the tenant's running instances, unpark/resume start the ones the tenant stopped,
     delete deprovisions them: each as its own operation, queued in the tenant's own transaction."""
     if action not in TENANT_CASCADE:
         return
-    statuses, instance_action = TENANT_CASCADE[action]
+    statuses, instance_action = TENANT_CASCADE[LifecycleAction(action)]
     for item in service.list_instances(store=store, tenant_id=tenant["tenantId"]):
         if InstanceStatus(item["status"]) not in statuses or item.get("pendingOperationId"):
             continue
@@ -248,4 +254,4 @@ def cascade(changes: Changes, store: ItemStore, tenant: dict[str, Any], action: 
 
 
 
-HANDLERS: dict[str, Handler] = {service.JOB: handle_instance_work}
+HANDLERS: dict[str, Handler] = {service.JOB: InstanceJob()}

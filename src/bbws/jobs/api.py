@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 
 from bbws.core.authorizer import Authorizer
 from bbws.core.changes import Changes
+from bbws.core.container import Container
 from bbws.core.deps import ActorDep, Authz, Ctr, Pages
 from bbws.core.errors import not_found
 from bbws.core.ids import TENANT_ID_PATTERN
@@ -17,32 +18,32 @@ from bbws.core.links import href
 from bbws.core.pagination import render_page
 from bbws.core.router import api_router
 from bbws.core.schemas import page_of
-from bbws.core.store import ItemStore
 from bbws.jobs.operations import (
     OperationStatus,
     cancel_operation,
     get_operation,
     list_operations,
     operation_node,
-    operation_public,
 )
 from bbws.jobs.schemas import OperationPublic
 from bbws.jobs.sse import STREAM_LIMIT_DOC, STREAM_RESPONSE_DOC, operation_fetch, stream_response, wants_stream
+from bbws.jobs.views import operation_public
 
 router = api_router("Operations")
 OperationPage = page_of(OperationPublic)
 OperationId = Annotated[str, Path(pattern=r"^op_[0-9a-z]{26}$", description="Operation id (`op_...`).")]
 
 
-def allowed_on(store: ItemStore, authz: Authorizer, item: dict[str, Any], permission: str = "operations:read") -> bool:
+def allowed_on(ctr: Container, authz: Authorizer, item: dict[str, Any], permission: str = "operations:read") -> bool:
     """Roles apply to an operation where they apply to its resource (a team's site: the team's roles too)."""
-    return authz.allowed(permission, tenant_id=item["tenantId"], node_path=operation_node(store, item))
+    node = operation_node(ctr.store, item, ctr.hooks.resource_nodes)
+    return authz.allowed(permission, tenant_id=item["tenantId"], node_path=node)
 
 
-def readable(store: ItemStore, authz: Authorizer, operation_id: str) -> dict[str, Any]:
+def readable(ctr: Container, authz: Authorizer, operation_id: str) -> dict[str, Any]:
     """The operation, or 404 OPERATION_NOT_FOUND when it does not exist or its resource is hidden from the caller."""
-    item = get_operation(store, operation_id)
-    if item is None or not allowed_on(store, authz, item):
+    item = get_operation(ctr.store, operation_id)
+    if item is None or not allowed_on(ctr, authz, item):
         raise not_found("operation", operation_id)
     return item
 
@@ -50,7 +51,7 @@ def readable(store: ItemStore, authz: Authorizer, operation_id: str) -> dict[str
 @router.get("/operations/{operationId}", response_model=OperationPublic, summary="Get an operation")
 def get_one(operationId: OperationId, ctr: Ctr, authz: Authz) -> JSONResponse:
     """Status, progress, result (ids and links of what it made) or error of one piece of long work."""
-    item = readable(ctr.store, authz, operationId)
+    item = readable(ctr, authz, operationId)
     return JSONResponse(operation_public(item))
 
 
@@ -81,7 +82,7 @@ def events(
     keeps the connection alive every 15 s; a stream lasts at most 10 minutes, and ends when the token expires
     (reconnect to carry on). By default a token may hold 10 streams open at once and a tenant 50; past that,
     429 `TOO_MANY_STREAMS`. Other clients get the operation as it is now, like `GET /operations/{operationId}`."""
-    item = readable(ctr.store, authz, operationId)
+    item = readable(ctr, authz, operationId)
     if not wants_stream(request):
         return JSONResponse(operation_public(item))
     return stream_response(
@@ -100,10 +101,12 @@ def events(
 )
 def cancel(operationId: OperationId, ctr: Ctr, authz: Authz, actor: ActorDep) -> JSONResponse:
     """Cancel work that has not started yet; what it held (e.g. the tenant) is released."""
-    item = readable(ctr.store, authz, operationId)
-    authz.require("operations:cancel", tenant_id=item["tenantId"], node_path=operation_node(ctr.store, item))
+    item = readable(ctr, authz, operationId)
+    node = operation_node(ctr.store, item, ctr.hooks.resource_nodes)
+    authz.require("operations:cancel", tenant_id=item["tenantId"], node_path=node)
     changes = Changes(actor=actor, now=ctr.clock.now())
-    return JSONResponse(operation_public(cancel_operation(store=ctr.store, changes=changes, operation=item)))
+    cancelled = cancel_operation(store=ctr.store, changes=changes, operation=item, hooks=ctr.hooks.release)
+    return JSONResponse(operation_public(cancelled))
 
 
 @router.get("/tenants/{tenantId}/operations", response_model=OperationPage, summary="List a tenant's operations")
@@ -133,7 +136,7 @@ def list_for_tenant(
         filters=filters,
         page_size=pages.page_size,
         render=operation_public,
-        items=page.items if whole_tenant else [i for i in page.items if allowed_on(ctr.store, authz, i)],
+        items=page.items if whole_tenant else [i for i in page.items if allowed_on(ctr, authz, i)],
     )
 
 

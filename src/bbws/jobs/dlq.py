@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import UTC, datetime
-from typing import Any
 
 from bbws.core.changes import Actor, Changes
-from bbws.core.clock import Clock, iso
+from bbws.core.clock import Clock
 from bbws.core.errors import NotFound
-from bbws.core.links import act, href, links
 from bbws.core.queue import DeadLetter, JobQueue
 from bbws.core.store import ConditionFailed, ItemStore, version_is
 from bbws.jobs import operations as ops
@@ -109,32 +106,3 @@ def purge(*, queue: JobQueue, actor: Actor, message_ids: Sequence[str] | None) -
     count = queue.purge_dead_letters(None if letters is None else [letter.job.message_id for letter in letters])
     log.info("dead letters purged", extra={"count": count, "by": actor.sub})
     return count
-
-
-def _when(epoch: float) -> str:
-    return iso(datetime.fromtimestamp(epoch, UTC))
-
-
-def dead_letter_public(letter: DeadLetter, *, full: bool = False) -> dict[str, Any]:
-    job = letter.job
-    body: dict[str, Any] = {
-        "messageId": job.message_id,
-        "job": job.name,
-        "tenantId": job.tenant_id,
-        "operationId": job.operation_id,
-        "receives": letter.receives,
-        "lastError": letter.last_error,
-        "deadAt": _when(letter.dead_at),
-        "enqueuedAt": _when(letter.enqueued_at),
-    }
-    if full:
-        body["payload"] = job.payload
-    body["_links"] = links(
-        self=href("admin", "dlq", job.message_id),
-        collection=href("admin", "dlq"),
-        operation=href("operations", job.operation_id) if job.operation_id else None,
-        tenant=href("tenants", job.tenant_id),
-        redrive=act(href("admin", "dlq", "redrive")),
-        purge=act(f"{href('admin', 'dlq')}?messageId={job.message_id}", "DELETE"),
-    )
-    return body

@@ -15,6 +15,7 @@ from bbws.core.router import api_router
 from bbws.core.schemas import Link, RequestModel, page_of
 from bbws.core.store import Page
 from bbws.jobs import dlq
+from bbws.jobs.views import dead_letter_public
 
 router = api_router("Admin")
 
@@ -66,7 +67,7 @@ def list_dlq(request: Request, ctr: Ctr, authz: Authz, pages: Pages) -> JSONResp
     letters, more = dlq.list_dead_letters(
         queue=ctr.queue, limit=pages.page_size, after=start.get("messageId") if start else None
     )
-    rows = [dlq.dead_letter_public(letter) for letter in letters]
+    rows = [dead_letter_public(letter) for letter in letters]
     last = {"messageId": rows[-1]["messageId"]} if more and rows else None
     return render_page(
         Page(items=rows, last_key=last),
@@ -87,7 +88,7 @@ def list_dlq(request: Request, ctr: Ctr, authz: Authz, pages: Pages) -> JSONResp
 def show_dlq(messageId: MessageId, ctr: Ctr, authz: Authz) -> JSONResponse:
     """One dead letter with the job's payload."""
     authz.require(PERMISSION)
-    return JSONResponse(dlq.dead_letter_public(dlq.get_dead_letter(queue=ctr.queue, message_id=messageId), full=True))
+    return JSONResponse(dead_letter_public(dlq.get_dead_letter(queue=ctr.queue, message_id=messageId), full=True))
 
 
 @router.post(

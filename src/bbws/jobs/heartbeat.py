@@ -15,10 +15,10 @@ from typing import Any
 
 from bbws.core.queue import JobQueue
 from bbws.core.store import ItemStore
+from bbws.jobs.keys import WORKER_PREFIX, WORKERS_PK, worker_key
 
 log = logging.getLogger("bbws.worker")
 
-WORKERS_PK = "WORKERS"
 RECORD_TTL_SECONDS = 86_400  # a killed worker never deletes its record; the store's TTL does
 # One per process: a restarted process that got the same pid (pid 1 in a container) is told from its predecessor.
 _PROCESS_NONCE = secrets.token_hex(4)
@@ -78,11 +78,12 @@ class Heartbeats:
         progress = {} if progress_age is None else {"progressAt": now - progress_age}
         if stall is not None:
             progress["stallSeconds"] = stall
+        pk, sk = worker_key(worker_id)
         self.store.put(
             {
                 **progress,
-                "pk": WORKERS_PK,
-                "sk": f"WORKER#{worker_id}",
+                "pk": pk,
+                "sk": sk,
                 "type": "workerHeartbeat",
                 "workerId": worker_id,
                 "host": host,
@@ -94,13 +95,13 @@ class Heartbeats:
         )
 
     def forget(self, worker_id: str) -> None:
-        self.store.delete(WORKERS_PK, f"WORKER#{worker_id}")
+        self.store.delete(*worker_key(worker_id))
 
     def get(self, worker_id: str) -> dict[str, Any] | None:
-        return self.store.get(WORKERS_PK, f"WORKER#{worker_id}")
+        return self.store.get(*worker_key(worker_id))
 
     def all(self) -> list[dict[str, Any]]:
-        return list(self.store.query(WORKERS_PK, sk_prefix="WORKER#", limit=1000).items)
+        return list(self.store.query(WORKERS_PK, sk_prefix=WORKER_PREFIX, limit=1000).items)
 
 
 def reclaim_orphans(*, queue: JobQueue, heartbeats: Heartbeats, me: str, lease: float) -> int:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
 
 from bbws.core.changes import Changes
 from bbws.core.errors import Conflict
+from bbws.core.hooks import ReleaseHook, ResourceNode
 from bbws.core.ids import new_id
-from bbws.core.links import act, href, links
+from bbws.core.keys import tenant_pk
 from bbws.core.store import NOT_EXISTS, ConditionFailed, ItemStore, Page, version_is
+from bbws.jobs import keys
 
 
 class OperationStatus(StrEnum):
@@ -21,20 +23,12 @@ class OperationStatus(StrEnum):
     CANCELLED = "CANCELLED"
 
 
-# resourceType -> what undoing an unfinished operation's hold on its resource takes (e.g. a tenant's pending mark).
-# Called with the operation as it ends (CANCELLED, or FAILED by the worker or the dead-letter reaper), in its changeset.
-RELEASE_HOOKS: dict[str, Callable[[Changes, ItemStore, dict[str, Any]], None]] = {}
-
-# resourceType -> the node of the tenant's tree its resource sits on ("" the tenant itself), so that whoever may see
-# the resource may see its operations: the roles on a team see the operations of the team's sites.
-RESOURCE_NODES: dict[str, Callable[[ItemStore, dict[str, Any]], str]] = {}
-
 FINISHED = frozenset({OperationStatus.COMPLETED, OperationStatus.FAILED, OperationStatus.CANCELLED})
 
 
-def operation_node(store: ItemStore, operation: dict[str, Any]) -> str:
+def operation_node(store: ItemStore, operation: dict[str, Any], nodes: Mapping[str, ResourceNode]) -> str:
     """The node path an operation's resource sits on ("" for tenant-wide resources and unknown kinds)."""
-    find = RESOURCE_NODES.get(str(operation.get("resourceType")))
+    find = nodes.get(str(operation.get("resourceType")))
     return find(store, operation) if find else ""
 
 
@@ -50,10 +44,8 @@ def start_operation(
     """Add a PENDING operation to a changeset and return its item."""
     op_id = new_id("op", now_ms=int(changes.now.timestamp() * 1000))
     item: dict[str, Any] = {
-        "pk": f"TENANT#{tenant_id}",
-        "sk": f"OP#{op_id}",
-        "GSI1PK": f"OP#{op_id}",
-        "GSI1SK": "OP",
+        **dict(zip(("pk", "sk"), keys.operation_key(tenant_id, op_id), strict=True)),
+        **keys.operation_index(op_id),
         "type": "operation",
         "operationId": op_id,
         "tenantId": tenant_id,
@@ -91,7 +83,7 @@ def completed(item: dict[str, Any], changes: Changes, *, message: str, result: d
 
 
 def get_operation(store: ItemStore, operation_id: str) -> dict[str, Any] | None:
-    page = store.query(f"OP#{operation_id}", index="GSI1", limit=1)
+    page = store.query(keys.operation_index_pk(operation_id), index="GSI1", limit=1)
     return page.items[0] if page.items else None
 
 
@@ -99,63 +91,21 @@ def list_operations(
     store: ItemStore, *, tenant_id: str, limit: int, start_after: dict[str, str] | None, filters: dict[str, Any]
 ) -> Page:
     return store.query(
-        f"TENANT#{tenant_id}", sk_prefix="OP#", limit=limit, start_after=start_after, descending=True, filters=filters
+        tenant_pk(tenant_id), sk_prefix=keys.OPERATION_PREFIX, limit=limit, start_after=start_after,
+        descending=True, filters=filters,
     )
 
 
-def operation_public(item: dict[str, Any]) -> dict[str, Any]:
-    op_id, tenant_id = item["operationId"], item["tenantId"]
-    body = {
-        k: item.get(k)
-        for k in (
-            "operationId",
-            "tenantId",
-            "operationType",
-            "status",
-            "progress",
-            "message",
-            "resourceType",
-            "resourceId",
-            "createdAt",
-            "createdBy",
-            "startedAt",
-            "completedAt",
-            "result",
-            "error",
-        )
-    }
-    body["_links"] = links(
-        self=href("operations", op_id),
-        tenant=href("tenants", tenant_id),
-        resource=_resource_href(item),
-        cancel=act(href("operations", op_id, "cancel")) if item["status"] == OperationStatus.PENDING else None,
-    )
-    return body
-
-
-def release(changes: Changes, store: ItemStore, ended: dict[str, Any]) -> dict[str, Any]:
-    """Let the operation's resource go (its RELEASE_HOOK) in the same changeset; returns the operation."""
-    hook = RELEASE_HOOKS.get(ended["resourceType"])
+def release(
+    changes: Changes, store: ItemStore, ended: dict[str, Any], hooks: Mapping[str, ReleaseHook]
+) -> dict[str, Any]:
+    """Let the operation's resource go in the same changeset (`hooks`: resourceType -> what undoing an unfinished
+    operation's hold on its resource takes, e.g. a tenant's pending mark); returns the operation. Called as the
+    operation ends: CANCELLED, or FAILED by the worker or the dead-letter reaper."""
+    hook = hooks.get(ended["resourceType"])
     if hook is not None:
         hook(changes, store, ended)
     return ended
-
-
-# resourceType -> the path of that resource under its tenant
-RESOURCE_PATHS: dict[str, str] = {"instance": "instances", "site": "sites"}
-
-
-def _resource_href(item: dict[str, Any]) -> str | None:
-    kind = item.get("resourceType")
-    if kind == "tenant":
-        return href("tenants", item["resourceId"])
-    if kind == "template":  # platform-owned: not under a tenant
-        return href("templates", item["resourceId"])
-    if kind == "templatePreview":
-        return href("templates", item["resourceId"], "preview")
-    if kind in RESOURCE_PATHS:
-        return href("tenants", item["tenantId"], RESOURCE_PATHS[kind], item["resourceId"])
-    return None
 
 
 def _moved(item: dict[str, Any], changes: Changes, **fields: Any) -> dict[str, Any]:
@@ -200,7 +150,9 @@ def mark_cancelled(item: dict[str, Any], changes: Changes) -> dict[str, Any]:
     )
 
 
-def cancel_operation(*, store: ItemStore, changes: Changes, operation: dict[str, Any]) -> dict[str, Any]:
+def cancel_operation(
+    *, store: ItemStore, changes: Changes, operation: dict[str, Any], hooks: Mapping[str, ReleaseHook]
+) -> dict[str, Any]:
     """PENDING -> CANCELLED, releasing what the operation held; anything already started is a 409."""
     if operation["status"] != OperationStatus.PENDING:
         raise Conflict(
@@ -208,7 +160,7 @@ def cancel_operation(*, store: ItemStore, changes: Changes, operation: dict[str,
             code="OPERATION_NOT_CANCELLABLE",
             currentStatus=operation["status"],
         )
-    cancelled = release(changes, store, mark_cancelled(operation, changes))
+    cancelled = release(changes, store, mark_cancelled(operation, changes), hooks)
     try:
         changes.commit(store)
     except ConditionFailed as exc:

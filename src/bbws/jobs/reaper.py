@@ -50,6 +50,6 @@ class DeadLetterReaper:
         error = {"type": "about:blank", "title": "Job dead-lettered", "status": 500, "code": "JOB_DEAD_LETTERED",
                  "detail": reason or "The job was not acknowledged by any worker."}
         failed = ops.mark_failed(op, changes, error=error, message="Failed: the job is in the dead-letter queue.")
-        ops.release(changes, self.container.store, failed)
+        ops.release(changes, self.container.store, failed, self.container.hooks.release)
         changes.commit(self.container.store)
         return 1

@@ -14,6 +14,7 @@ from botocore.exceptions import ClientError
 from bbws.core.boto import LazyClient
 from bbws.core.queue import MAX_RECEIVES, DeadLetter, Delivery, Job, JobQueue
 from bbws.core.store import ItemStore
+from bbws.jobs.keys import job_error_key
 
 log = logging.getLogger("bbws.queue")
 
@@ -28,11 +29,6 @@ _SEND_ATTEMPTS = 5
 
 
 Held = tuple[Job, dict[str, Any]]  # a dead-lettered job and the SQS message that carries it
-
-
-def error_key(message_id: str) -> tuple[str, str]:
-    """Where the last error of a job lives (SQS cannot keep it on the message)."""
-    return f"JOBERROR#{message_id}", "LAST"
 
 
 def create_queues(client: Any, name: str = "bbws-jobs", env: str = "dev") -> tuple[str, str]:
@@ -183,7 +179,7 @@ class SqsQueue(JobQueue):
     def _record_error(self, delivery: Delivery, error: str) -> None:
         if self.errors_store is None:
             return
-        pk, sk = error_key(delivery.job.message_id)
+        pk, sk = job_error_key(delivery.job.message_id)
         now = time.time()
         self.errors_store.put(
             {
@@ -260,7 +256,7 @@ class SqsQueue(JobQueue):
     def _dead(self, job: Job, message: dict[str, Any]) -> DeadLetter:
         attrs = message.get("Attributes", {})
         sent = int(attrs.get("SentTimestamp", "0")) / 1000
-        record = self.errors_store.get(*error_key(job.message_id)) if self.errors_store else None
+        record = self.errors_store.get(*job_error_key(job.message_id)) if self.errors_store else None
         if record is None:
             # Only the redrive policy puts messages here, so the job was received max_receives times.
             return DeadLetter(job, self.max_receives, None, sent, sent)

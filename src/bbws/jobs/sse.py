@@ -23,6 +23,7 @@ from bbws.core.auth import Principal
 from bbws.core.ratelimit import StreamSlots
 from bbws.core.store import ItemStore
 from bbws.jobs import operations as ops
+from bbws.jobs.views import operation_public
 
 EVENT_STREAM = "text/event-stream"
 KEEPALIVE = b": keepalive\n\n"
@@ -131,7 +132,7 @@ def operation_fetch(store: ItemStore, operation_id: str, *, last_version: str | 
         version = str(item["version"])
         if version != seen["version"]:
             seen["version"] = version
-            chunks.append(frame(ops.operation_public(item), event="operation", event_id=version))
+            chunks.append(frame(operation_public(item), event="operation", event_id=version))
         finished = item["status"] in ops.FINISHED
         if finished:
             chunks.append(frame({"operationId": operation_id, "status": item["status"]}, event="end"))

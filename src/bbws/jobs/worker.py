@@ -199,7 +199,8 @@ class Worker:
             store = self.container.store
 
             def fail(ch: Changes) -> dict[str, Any]:
-                return ops.release(ch, store, ops.mark_failed(fresh, ch, error=error, message=message))
+                return ops.release(ch, store, ops.mark_failed(fresh, ch, error=error, message=message),
+                                   self.container.hooks.release)
 
             self._write(fail, actor)
         detail = str(error["detail"])
@@ -245,8 +246,8 @@ class Worker:
 
     def after_tick(self) -> None:
         """Run the periodic work: the worker's own `ticks`, and what others plug in
-        (`container.extras["after_tick"]`, e.g. webhook deliveries)."""
-        for tick in [*self.ticks, *getattr(self.container, "extras", {}).get("after_tick", ())]:
+        (`container.after_tick`, e.g. webhook deliveries)."""
+        for tick in [*self.ticks, *self.container.after_tick]:
             try:
                 tick()
             except Exception:  # a failing tick (a store hiccup) must not stop the jobs

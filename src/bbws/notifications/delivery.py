@@ -8,7 +8,6 @@ import ssl
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -22,8 +21,10 @@ from bbws.core.container import Container
 from bbws.core.errors import ApiError, UnprocessableEntity
 from bbws.core.events import Event, matches_filter
 from bbws.core.ids import new_id
+from bbws.core.ports import SendResult, WebhookSender
 from bbws.core.store import NOT_EXISTS, ConditionFailed, ItemStore, version_is
-from bbws.notifications import webhooks
+from bbws.notifications import destinations, webhooks
+from bbws.notifications import keys as webhook_keys
 from bbws.notifications.webhooks_schemas import DeliveryStatus
 
 log = logging.getLogger("bbws.webhooks")
@@ -40,18 +41,6 @@ USER_AGENT = "bbws-webhooks/1.0"
 TEST_EVENT = "bbws.webhook.test"
 
 
-@dataclass(frozen=True)
-class SendResult:
-    status_code: int | None
-    duration_ms: int
-    error: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.status_code is not None and 200 <= self.status_code < 300
-
-
-Sender = Callable[[str, bytes, dict[str, str]], SendResult]
 
 
 # -- rules (no I/O)
@@ -71,7 +60,7 @@ def new_delivery(webhook: dict[str, Any], event: Event, now: datetime) -> dict[s
     at = iso(now)
     return {
         "pk": webhook["pk"],
-        "sk": webhooks.delivery_sk(webhook["webhookId"], event.time, event.id),
+        "sk": webhook_keys.delivery_sk(webhook["webhookId"], event.time, event.id),
         "type": "delivery",
         "deliveryId": delivery_id,
         "webhookId": webhook["webhookId"],
@@ -88,7 +77,7 @@ def new_delivery(webhook: dict[str, Any], event: Event, now: datetime) -> dict[s
         "completedAt": None,
         "version": 1,
         "ttl": int((now + timedelta(days=KEEP_DAYS)).timestamp()),
-        **webhooks.due_indexes(at, delivery_id),
+        **webhook_keys.due_indexes(at, delivery_id),
     }
 
 
@@ -124,7 +113,7 @@ def after_attempt(delivery: dict[str, Any], result: SendResult, now: datetime) -
         **fields,
         "status": DeliveryStatus.FAILED.value,
         "nextAttemptAt": at,
-        **webhooks.due_indexes(at, delivery["deliveryId"]),
+        **webhook_keys.due_indexes(at, delivery["deliveryId"]),
     }
 
 
@@ -213,17 +202,17 @@ def _enqueue(store: ItemStore, item: dict[str, Any]) -> int:
 # -- the scheduler
 
 
-def deliver_due(container: Container, now: datetime | None = None, *, sender: Sender | None = None) -> int:
+def deliver_due(container: Container, now: datetime | None = None, *, sender: WebhookSender | None = None) -> int:
     """Attempt the deliveries that are due (a batch, in parallel) and record each outcome; returns how many."""
     store: ItemStore = container.store
     now = now or container.clock.now()
-    page = store.query(webhooks.DUE_INDEX, index="GSI1", limit=BATCH)
+    page = store.query(webhook_keys.DUE_INDEX, index="GSI1", limit=BATCH)
     claimed = [c for d in page.items if d["nextAttemptAt"] <= iso(now) and (c := _claim(store, d, now))]
     if not claimed:
         return 0
-    keys = list({(d["pk"], webhooks.webhook_sk(d["webhookId"])) for d in claimed})
+    keys = list({(d["pk"], webhook_keys.webhook_sk(d["webhookId"])) for d in claimed})
     hooks = {h["webhookId"]: h for h in store.batch_get(keys)}
-    send = sender or _shared_sender(container)
+    send = sender or container.webhook_sender
 
     def attempt(delivery: dict[str, Any]) -> tuple[dict[str, Any], SendResult | None, str | None]:
         hook = hooks.get(delivery["webhookId"])
@@ -250,7 +239,7 @@ def _claim(store: ItemStore, delivery: dict[str, Any], now: datetime) -> dict[st
         **delivery,
         "nextAttemptAt": until,
         "version": delivery["version"] + 1,
-        **webhooks.due_indexes(until, delivery["deliveryId"]),
+        **webhook_keys.due_indexes(until, delivery["deliveryId"]),
     }
     try:
         store.put(claimed, condition=version_is(delivery["version"]))  # guards: two schedulers taking one delivery
@@ -270,7 +259,7 @@ def _record(
     for _ in range(3):
         changes = Changes(actor=Actor.system("webhooks"), now=now)
         changes.put(updated, version_is(delivery["version"]))  # guards: another scheduler took over after the lease
-        hook = store.get(delivery["pk"], webhooks.webhook_sk(delivery["webhookId"])) if result else None
+        hook = store.get(delivery["pk"], webhook_keys.webhook_sk(delivery["webhookId"])) if result else None
         if result is not None and hook is not None and hook["enabled"]:
             fields, reason = endpoint_health(hook, updated, result, now)
             if reason:
@@ -287,15 +276,6 @@ def _record(
     log.error("webhook health not recorded after retries", extra={"deliveryId": delivery["deliveryId"]})
 
 
-def _shared_sender(container: Container) -> Sender:
-    """One sender per container, so its connection pool and TLS setup outlive a tick."""
-    shared: Sender | None = container.extras.get("webhook_sender")
-    if shared is None:
-        shared = HttpSender(allow_private=container.settings.webhooks_allow_loopback)
-        container.extras["webhook_sender"] = shared
-    return shared
-
-
 # -- the sender
 
 
@@ -304,10 +284,10 @@ class HttpSender:
     checked address; redirects are not followed; the answer's body is not read beyond a short excerpt."""
 
     def __init__(
-        self, *, allow_private: bool, timeout: float = TIMEOUT_SECONDS, resolve: webhooks.Resolver | None = None
+        self, *, allow_private: bool, timeout: float = TIMEOUT_SECONDS, resolve: destinations.Resolver | None = None
     ) -> None:
         self.allow_private, self.timeout = allow_private, timeout
-        self.resolve = resolve or webhooks.resolve_host
+        self.resolve = resolve or destinations.resolve_host
         # The CA store is loaded once, not per send. Connections are not pooled: an idle kept-alive connection to a
         # receiver is state that can go stale between sends, and receivers are other people's servers.
         self._tls = ssl.create_default_context()
@@ -315,7 +295,7 @@ class HttpSender:
     def __call__(self, url: str, body: bytes, headers: dict[str, str]) -> SendResult:
         started = time.monotonic()
         try:
-            address = webhooks.destination_addresses(url, allow_private=self.allow_private, resolve=self.resolve)[0]
+            address = destinations.destination_addresses(url, allow_private=self.allow_private, resolve=self.resolve)[0]
             with httpx.Client(
                 timeout=self.timeout, follow_redirects=False, trust_env=False, verify=self._tls
             ) as client:

@@ -9,12 +9,12 @@ from fastapi.responses import JSONResponse
 
 from bbws.core.deps import ActorDep, Authz, Ctr, Pages
 from bbws.core.ids import TENANT_ID_PATTERN
-from bbws.core.links import act, href, links
 from bbws.core.pagination import render_page
 from bbws.core.router import api_router, check_if_match, etag, not_modified
 from bbws.core.schemas import page_of
 from bbws.notifications import webhooks
 from bbws.notifications.delivery import queue_test_ping
+from bbws.notifications.views import delivery_public, webhook_href, webhook_public
 from bbws.notifications.webhooks_schemas import (
     WEBHOOK_ID_PATTERN,
     DeliveryPublic,
@@ -24,7 +24,6 @@ from bbws.notifications.webhooks_schemas import (
     WebhookWithSecret,
 )
 from bbws.tenants import service as tenants
-from bbws.tenants.views import public
 
 router = api_router("Webhooks")
 
@@ -43,35 +42,6 @@ LOCKED: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _href(tenant_id: str, webhook_id: str, *rest: str) -> str:
-    return href("tenants", tenant_id, "webhooks", webhook_id, *rest)
-
-
-def webhook_public(item: dict[str, Any]) -> dict[str, Any]:
-    tid, wid = item["tenantId"], item["webhookId"]
-    self_href = _href(tid, wid)
-    return {
-        **webhooks.redacted(public(item)),
-        "_links": links(
-            self=self_href,
-            collection=href("tenants", tid, "webhooks"),
-            tenant=href("tenants", tid),
-            deliveries=_href(tid, wid, "deliveries"),
-            update=act(self_href, "PUT"),
-            delete=act(self_href, "DELETE"),
-            rotateSecret=act(_href(tid, wid, "rotate-secret")),
-            test=act(_href(tid, wid, "test")) if item["enabled"] else None,
-            enable=None if item["enabled"] else act(self_href, "PUT"),
-        ),
-    }
-
-
-def delivery_public(item: dict[str, Any]) -> dict[str, Any]:
-    tid, wid = item["tenantId"], item["webhookId"]
-    shown = {k: v for k, v in public(item).items() if k not in ("payload", "version")}
-    return {**shown, "_links": links(webhook=_href(tid, wid), collection=_href(tid, wid, "deliveries"))}
-
-
 def _response(item: dict[str, Any], status_code: int = 200, *, secret: bool = False, **headers: str) -> JSONResponse:
     body = webhook_public(item)
     if secret:  # the one answer that shows it
@@ -87,7 +57,7 @@ def create(tenantId: TenantId, body: WebhookCreate, ctr: Ctr, authz: Authz, acto
     tenant = tenants.get_tenant(store=ctr.store, tenant_id=tenantId)
     item = webhooks.create_webhook(store=ctr.store, clock=ctr.clock, actor=actor, tenant=tenant, data=body,
                                    allow_private=ctr.settings.webhooks_allow_loopback)
-    return _response(item, 201, secret=True, Location=_href(tenantId, item["webhookId"]))
+    return _response(item, 201, secret=True, Location=webhook_href(tenantId, item["webhookId"]))
 
 
 @router.get("/tenants/{tenantId}/webhooks", response_model=WebhookPage, summary="List webhook endpoints")
@@ -171,4 +141,4 @@ def ping(tenantId: TenantId, webhookId: WebhookId, ctr: Ctr, authz: Authz) -> JS
     delivery = queue_test_ping(store=ctr.store, clock=ctr.clock, webhook=item)
     ctr.wake()
     return JSONResponse(delivery_public(delivery), status_code=202,
-                        headers={"Location": _href(tenantId, webhookId, "deliveries")})
+                        headers={"Location": webhook_href(tenantId, webhookId, "deliveries")})

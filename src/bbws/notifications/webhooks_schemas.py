@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from bbws.core.schemas import TEXT_PATTERN, Link, RequestModel, body_rules
-from bbws.notifications.webhooks import check_event_types, check_url_shape
+from bbws.notifications.destinations import check_event_types, check_url_shape
 
 WEBHOOK_ID_PATTERN = r"^whk_[0-9a-z]{26}$"
 

@@ -13,7 +13,7 @@ from bbws.core.container import Container
 from bbws.core.errors import ApiError, Conflict, UnprocessableEntity
 from bbws.core.ids import new_id
 from bbws.core.store import NOT_EXISTS, ConditionFailed, ItemStore, Key, Page, version_is
-from bbws.plugins import models
+from bbws.plugins import keys, models
 from bbws.plugins.package import inspect_package
 
 log = logging.getLogger("bbws.plugins")
@@ -28,7 +28,7 @@ class ArchiveUnusable(ApiError):
 # -- reads ---------------------------------------------------------------------------------------------------
 def get_entry(*, store: ItemStore, plugin_id: str) -> dict[str, Any]:
     """One catalog entry, or 404 PLUG_001."""
-    item = store.get(*models.entry_key(plugin_id))
+    item = store.get(*keys.entry_key(plugin_id))
     if item is None:
         raise models.plugin_not_found(plugin_id)
     return item
@@ -37,14 +37,14 @@ def get_entry(*, store: ItemStore, plugin_id: str) -> dict[str, Any]:
 def find_entry(*, store: ItemStore, kind: str, slug: str, version: str | None = None) -> dict[str, Any]:
     """The entry of (kind, slug, version), or the newest version when `version` is None; 404 PLUG_001."""
     if version is not None:
-        lock = store.get(*models.version_lock(kind, slug, version))
+        lock = store.get(*keys.version_lock(kind, slug, version))
         if lock is not None:
-            found = store.get(*models.entry_key(lock["pluginId"]))
+            found = store.get(*keys.entry_key(lock["pluginId"]))
             if found is not None:
                 return found
         raise models.version_not_found(kind, slug, version)
     page = store.query(
-        models.slug_partition(slug), index=models.SLUG_INDEX, sk_prefix=f"{kind}#", descending=True, limit=1
+        keys.slug_partition(slug), index=keys.SLUG_INDEX, sk_prefix=keys.kind_prefix(kind), descending=True, limit=1
     )
     if not page.items:
         raise models.version_not_found(kind, slug, None)
@@ -65,19 +65,19 @@ def list_entries(
     filters = None if include_blocklisted else {"blocklisted": False}
     if slug:
         return store.query(
-            models.slug_partition(slug),
-            index=models.SLUG_INDEX,
-            sk_prefix=f"{kind}#" if kind else "",
+            keys.slug_partition(slug),
+            index=keys.SLUG_INDEX,
+            sk_prefix=keys.kind_prefix(kind) if kind else "",
             limit=limit,
             start_after=start_after,
             filters=filters,
         )
     if kind:
         return store.query(
-            models.kind_partition(kind), index=models.KIND_INDEX, limit=limit, start_after=start_after, filters=filters
+            keys.kind_partition(kind), index=keys.KIND_INDEX, limit=limit, start_after=start_after, filters=filters
         )
     return store.query(
-        models.CATALOG_PK, sk_prefix=models.ENTRY_PREFIX, limit=limit, start_after=start_after, filters=filters
+        keys.CATALOG_PK, sk_prefix=keys.ENTRY_PREFIX, limit=limit, start_after=start_after, filters=filters
     )
 
 
@@ -95,7 +95,7 @@ def upload_package(
     info = inspect_package(source, max_bytes=settings.plugin_max_bytes)
     if info.slug in models.blocklist_of(settings.plugin_blocklist):
         raise _blocklisted(info.slug, "the platform blocklist")
-    lock_key = models.version_lock(info.kind, info.slug, info.version)
+    lock_key = keys.version_lock(info.kind, info.slug, info.version)
     existing = store.get(*lock_key)
     if existing is not None:
         raise models.duplicate(info.kind, info.slug, info.version, existing)
@@ -104,9 +104,9 @@ def upload_package(
     key = models.artifact_key(info.kind, info.slug, info.version, plugin_id)
     stored = artifacts.put(key, source)
     item = {
-        "pk": models.CATALOG_PK,
-        "sk": models.entry_key(plugin_id)[1],
-        **models.entry_indexes(info.kind, info.slug, info.version),
+        "pk": keys.CATALOG_PK,
+        "sk": keys.entry_key(plugin_id)[1],
+        **keys.entry_indexes(info.kind, info.slug, info.version),
         "type": "plugin",
         "pluginId": plugin_id,
         **info.fields(),
@@ -173,7 +173,7 @@ def delete_entry(
     """Remove the entry, its uniqueness guard and its zip (sites that installed it keep their copy)."""
     changes = Changes(actor=actor, now=clock.now())
     changes.delete(entry["pk"], entry["sk"], version_is(entry["version"]))  # guards: a change made meanwhile
-    changes.delete(*models.version_lock(entry["kind"], entry["slug"], entry["pluginVersion"]))
+    changes.delete(*keys.version_lock(entry["kind"], entry["slug"], entry["pluginVersion"]))
     _audit(changes, "plugin.deleted", entry, before=entry)
     try:
         changes.commit(store)

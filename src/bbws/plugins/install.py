@@ -7,9 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from bbws.core.container import Container
+from bbws.core.driver import DriverError, InstanceSpec, RuntimeDriver
 from bbws.core.files import private_dir
-from bbws.instances.driver import DriverError, InstanceSpec, RuntimeDriver
-from bbws.instances.runtime import driver_of
 from bbws.plugins.catalog import archive_of, check_installable
 from bbws.plugins.models import PLUGIN
 
@@ -29,7 +28,7 @@ def install_from_catalog(
     check_installable(
         settings=container.settings, entry=entry, wordpress_version=wordpress_version or spec.wordpress_version
     )
-    driver = driver_of(container)
+    driver = container.runtime.get()
     private_dir(work_dir)
     archive = archive_of(container=container, entry=entry, work_dir=work_dir)
     try:

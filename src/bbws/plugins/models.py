@@ -1,4 +1,4 @@
-"""Catalog entries: where they live in the single table, how versions compare, and the catalog's errors (no I/O)."""
+"""Catalog entries: their names and versions, how versions compare, and the catalog's errors (no I/O)."""
 
 from __future__ import annotations
 
@@ -19,39 +19,6 @@ VERSION = re.compile(r"^[0-9A-Za-z]+(?:[.+_-][0-9A-Za-z]+)*$")
 VERSION_MAX = 32
 # Catalog changes are the platform's, not a tenant's: their audit records and events go under this id.
 PLATFORM_AUDIT_TENANT = "platform"
-
-CATALOG_PK = "PLUGIN"
-ENTRY_PREFIX = "PLUGIN#"
-SLUG_INDEX = "GSI1"  # one slug's versions (both kinds, or one with the `{kind}#` prefix)
-KIND_INDEX = "GSI2"  # one kind's entries, by slug then version
-
-
-def entry_key(plugin_id: str) -> tuple[str, str]:
-    return CATALOG_PK, f"{ENTRY_PREFIX}{plugin_id}"
-
-
-def version_lock(kind: str, slug: str, version: str) -> tuple[str, str]:
-    """Guard item making (kind, slug, version) unique (an index cannot refuse a twin)."""
-    return f"PLUGINVERSION#{kind}#{slug}#{version}", "UNIQUE"
-
-
-def slug_partition(slug: str) -> str:
-    return f"PLUGINSLUG#{slug}"
-
-
-def kind_partition(kind: str) -> str:
-    return f"PLUGINKIND#{kind}"
-
-
-def entry_indexes(kind: str, slug: str, version: str) -> dict[str, str]:
-    key = version_key(version)
-    return {
-        "GSI1PK": slug_partition(slug),
-        "GSI1SK": f"{kind}#{key}",
-        "GSI2PK": kind_partition(kind),
-        "GSI2SK": f"{slug}#{key}",
-    }
-
 
 def artifact_key(kind: str, slug: str, version: str, plugin_id: str) -> str:
     """`plugins/{slug}/{version}/{pluginId}.zip` (`themes/...` for themes); artifact keys are lower case."""

@@ -15,13 +15,11 @@ from bbws.core.schemas import page_of
 from bbws.instances.models import Environment
 from bbws.jobs.api import accepted
 from bbws.jobs.schemas import OperationPublic
-from bbws.sites import service
+from bbws.sites import requests, service
 from bbws.sites.api_common import SITE, SITES, SiteId, TenantId, load_site
 from bbws.sites.models import SiteAction, SiteStatus
 from bbws.sites.schemas import SiteCreate, SitePublic, SiteStatusBody, SiteUpdate
 from bbws.sites.views import site_public
-from bbws.tenants.hierarchy import node_path_of
-from bbws.tenants.service import get_tenant
 
 router = api_router("Sites")
 SitePage = page_of(SitePublic)
@@ -82,24 +80,14 @@ def list_sites(
 def create_site(tenantId: TenantId, body: SiteCreate, ctr: Ctr, authz: Authz, actor: ActorDep) -> JSONResponse:
     """A new WordPress site in the tenant's instance for the environment, from a template and with catalog
     plugins when asked. Poll the Operation: its `result` holds `siteId` and `_links.site`."""
-    node_path = node_path_of(ctr.store, tenantId, body.teamId) if body.teamId else ""
-    authz.require("sites:write", tenant_id=tenantId, node_path=node_path, environment=body.environment.value)
-    tenant = get_tenant(store=ctr.store, tenant_id=tenantId)
-    instance = service.serving_instance(ctr.store, tenantId, body.environment.value)
-    admin = authz.allowed("templates:write")  # platform admins may use a template version not yet published
-    template = service.resolve_template(store=ctr.store, ref=body.templateId, platform_admin=admin)
-    plugins = service.resolve_plugins(
-        store=ctr.store, settings=ctr.settings, refs=body.plugins, wordpress_version=instance["wordpressVersion"]
-    )
-    operation = service.create_site(
+    operation = requests.request_create(
         store=ctr.store,
+        settings=ctr.settings,
         clock=ctr.clock,
         actor=actor,
-        tenant=tenant,
+        authz=authz,
+        tenant_id=tenantId,
         body=body.model_dump(mode="json"),
-        node_path=node_path,
-        template=template,
-        plugins=plugins,
     )
     return accepted(operation, wake=ctr.wake)
 

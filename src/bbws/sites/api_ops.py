@@ -10,18 +10,15 @@ from fastapi import Path, Query, Request
 from fastapi.responses import JSONResponse
 
 from bbws.core.deps import ActorDep, Authz, Ctr, Pages
-from bbws.core.errors import Conflict, Forbidden, UnprocessableEntity
 from bbws.core.pagination import render_page
 from bbws.core.router import api_router
 from bbws.core.schemas import page_of
-from bbws.instances.driver import DriverError
-from bbws.instances.service import ready_driver, spec_of
+from bbws.instances.service import ready_driver
 from bbws.jobs.api import accepted
 from bbws.jobs.schemas import OperationPublic
 from bbws.sites import backups, history, promotion, readiness, requests, service
 from bbws.sites.api_common import SITE, SiteId, TenantId, load_site
-from bbws.sites.models import BackupStatus, HealthStatus, SiteAction, SiteStatus, WordPressFailed, check_action
-from bbws.sites.records import instance_of
+from bbws.sites.models import SiteAction
 from bbws.sites.schemas import (
     ApplyTemplateBody,
     BackupPublic,
@@ -32,7 +29,13 @@ from bbws.sites.schemas import (
     PromotionPublic,
     RestoreBody,
 )
-from bbws.tenants.service import get_tenant
+from bbws.sites.views import (
+    backup_public,
+    health_history_public,
+    health_public,
+    promotion_plan_public,
+    promotion_public,
+)
 
 router = api_router("Sites")
 BackupPage, PromotionPage = page_of(BackupPublic), page_of(PromotionPublic)
@@ -64,17 +67,15 @@ def clone_site(
     """A new site with the same content, files, theme and plugins; every URL rewritten (serialized values too)
     and fresh credentials. `environment` defaults to the source's."""
     source = load_site(ctr.store, authz, tenantId, siteId, "sites:write")
-    env = body.environment.value if body.environment else source["environment"]
-    authz.require("sites:write", tenant_id=tenantId, node_path=source.get("nodePath") or "", environment=env)
     operation = requests.request_clone(
         store=ctr.store,
         clock=ctr.clock,
         actor=actor,
-        tenant=get_tenant(store=ctr.store, tenant_id=tenantId),
+        authz=authz,
         source=source,
         subdomain=body.subdomain,
         site_name=body.siteName,
-        environment=env,
+        environment=body.environment.value if body.environment else None,
     )
     return accepted(operation, wake=ctr.wake)
 
@@ -118,78 +119,14 @@ def promote_site(
     itself when the check fails. Promotion to prod needs a tenant ADMIN; anyone who may read the site may ask
     for the plan (a missing role is then one of its blockers)."""
     source = load_site(ctr.store, authz, tenantId, siteId, "sites:read")
-    node_path = source.get("nodePath") or ""
-    denied = None
-    try:
-        authz.require(f"promote:{body.target}", tenant_id=tenantId, node_path=node_path, environment=body.target)
-    except Forbidden as exc:
-        denied = exc  # one of the blockers: the request answers 403 unless an earlier check refuses it
-        if dryRun:  # the plan reads the target too
-            authz.require("sites:read", tenant_id=tenantId, node_path=node_path, environment=body.target)
-    tenant = get_tenant(store=ctr.store, tenant_id=tenantId)
-    ready = readiness.assess(
-        store=ctr.store,
-        settings=ctr.settings,
-        now=ctr.clock.now(),
-        tenant=tenant,
-        source=source,
-        target_env=body.target,
-        denied=denied,
-    )
     if dryRun:
-        return JSONResponse(_dry_run(ctr, source, body.target, ready, request.headers.get("user-agent")))
-    ready.raise_first()  # refused before the sites are read for a plan
-    operation = promotion.request_promotion(
-        store=ctr.store,
-        clock=ctr.clock,
-        actor=actor,
-        tenant=tenant,
-        source=source,
-        target_env=body.target,
-        target=ready.target,
-        instance=ready.instance,
-        plan_=_plan(ctr, source, ready.target),
-        gate=ready.gate,
-    )
+        ready = readiness.preview(container=ctr, authz=authz, source=source, target_env=body.target)
+        return JSONResponse(promotion_plan_public(
+            source, body.target, target=ready.target, plan=ready.plan, gate=ready.gate, blockers=ready.blockers,
+            user_agent=request.headers.get("user-agent"),
+        ))
+    operation = readiness.promote(container=ctr, authz=authz, actor=actor, source=source, target_env=body.target)
     return accepted(operation, wake=ctr.wake)
-
-
-def _dry_run(
-    ctr: Ctr, source: dict[str, Any], target_env: str, ready: readiness.Readiness, user_agent: str | None
-) -> dict[str, Any]:
-    """The plan (none when the target environment is not the next one) and what would refuse the request."""
-    plan = dict.fromkeys(("tables", "files", "versions", "plugins", "theme"))
-    if ready.ordered:
-        plan = ready.check(lambda: _plan(ctr, source, ready.target)) or plan
-    return {
-        "dryRun": True,
-        "ready": not ready.blockers,
-        "blockers": ready.listed(user_agent),
-        "sourceSiteId": source["siteId"],
-        "sourceEnvironment": source["environment"],
-        "targetEnvironment": target_env,
-        "targetSiteId": ready.target["siteId"] if ready.target else None,
-        **plan,
-        "healthGate": ready.gate,
-    }
-
-
-def _plan(ctr: Ctr, source: dict[str, Any], target: dict[str, Any] | None) -> dict[str, Any]:
-    driver = ready_driver(ctr)
-    source_instance = instance_of(ctr.store, source["tenantId"], source["environment"])
-    if source_instance is None:
-        raise Conflict("The source's instance is gone.", code="INSTANCE_NOT_FOUND")
-    target_instance = instance_of(ctr.store, target["tenantId"], target["environment"]) if target else None
-    try:
-        return promotion.plan(
-            driver=driver,
-            source=source,
-            source_spec=spec_of(source_instance),
-            target=target,
-            target_spec=spec_of(target_instance) if target_instance else None,
-        )
-    except DriverError as exc:
-        raise WordPressFailed(f"The sites could not be read for the plan: {exc.reason}") from exc
 
 
 @router.get(SITE + "/promotions", response_model=PromotionPage, summary="List a site's promotions")
@@ -202,7 +139,7 @@ def list_promotions(
         request,
         ctr,
         pages,
-        promotion.promotion_public,
+        promotion_public,
         lambda start: promotion.list_promotions(
             store=ctr.store, source=source, limit=pages.page_size, start_after=start
         ),
@@ -213,7 +150,7 @@ def list_promotions(
 def get_promotion(tenantId: TenantId, siteId: SiteId, promotionId: PromotionId, ctr: Ctr, authz: Authz) -> JSONResponse:
     source = load_site(ctr.store, authz, tenantId, siteId, "sites:read")
     item = promotion.get_promotion(store=ctr.store, source=source, promotion_id=promotionId)
-    return JSONResponse(promotion.promotion_public(item))
+    return JSONResponse(promotion_public(item))
 
 
 @router.post(
@@ -228,14 +165,9 @@ def rollback_promotion(
 ) -> JSONResponse:
     """The target gets its pre-promotion backup back (or, when the promotion made it, is removed)."""
     source = load_site(ctr.store, authz, tenantId, siteId, "sites:read")
-    item = promotion.get_promotion(store=ctr.store, source=source, promotion_id=promotionId)
-    authz.require(
-        f"promote:{item['targetEnvironment']}",
-        tenant_id=tenantId,
-        node_path=source.get("nodePath") or "",
-        environment=item["targetEnvironment"],
+    operation = promotion.request_rollback(
+        store=ctr.store, clock=ctr.clock, actor=actor, authz=authz, source=source, promotion_id=promotionId
     )
-    operation = promotion.request_rollback(store=ctr.store, clock=ctr.clock, actor=actor, promotion=item)
     return accepted(operation, wake=ctr.wake)
 
 
@@ -260,7 +192,7 @@ def list_backups(
         request,
         ctr,
         pages,
-        backups.backup_public,
+        backup_public,
         lambda start: backups.list_backups(store=ctr.store, site=site, limit=pages.page_size, start_after=start),
     )
 
@@ -278,32 +210,10 @@ def restore_site(
     """Checks the archive's sha256, puts database and wp-content back, then compares the content with what the
     backup recorded; a mismatch fails the operation."""
     site = load_site(ctr.store, authz, tenantId, siteId, "sites:write")
-    backup = backups.get_backup(store=ctr.store, site=site, backup_id=body.backupId)
-    if backup["status"] != BackupStatus.COMPLETED:
-        raise UnprocessableEntity(f"Backup {body.backupId} is {backup['status']}.", code="BACKUP_NOT_COMPLETED")
-    operation = service.request_action(
-        store=ctr.store,
-        clock=ctr.clock,
-        actor=actor,
-        site=site,
-        action=SiteAction.RESTORE,
-        params={"backupId": body.backupId},
+    operation = requests.request_restore(
+        store=ctr.store, clock=ctr.clock, actor=actor, site=site, backup_id=body.backupId
     )
     return accepted(operation, wake=ctr.wake)
-
-
-def _health_answer(site: dict[str, Any], report: dict[str, Any]) -> JSONResponse:
-    return JSONResponse(
-        {
-            **report,
-            "siteId": site["siteId"],
-            "_links": {
-                "self": {"href": history.health_href(site)},
-                "history": {"href": history.health_href(site) + "/history"},
-                "check": {"href": history.health_href(site), "method": "POST"},
-            },
-        }
-    )
 
 
 @router.get(SITE + "/health", response_model=HealthReport, summary="A site's latest health check")
@@ -312,16 +222,7 @@ def site_health(tenantId: TenantId, siteId: SiteId, ctr: Ctr, authz: Authz) -> J
     nothing and changes nothing. Before the first check: `healthStatus` UNKNOWN, `checkedAt` null, no checks."""
     site = load_site(ctr.store, authz, tenantId, siteId, "sites:read")
     item = history.latest(store=ctr.store, site=site)
-    if item is None:
-        report: dict[str, Any] = {
-            "healthStatus": HealthStatus.UNKNOWN.value,
-            "checkedAt": None,
-            "checks": [],
-            "detail": "no health check is recorded yet",
-        }
-    else:
-        report = dict(item["report"])
-    return _health_answer(site, report)
+    return JSONResponse(health_public(site, dict(item["report"]) if item else None))
 
 
 @router.post(SITE + "/health", response_model=HealthReport, summary="Check a site's health now")
@@ -332,7 +233,7 @@ def check_site_health(tenantId: TenantId, siteId: SiteId, ctr: Ctr, authz: Authz
     `healthStatus` UNKNOWN, nothing recorded."""
     site = load_site(ctr.store, authz, tenantId, siteId, "sites:write")
     report = requests.check_now(container=ctr, driver=ready_driver(ctr), actor=actor, site=site, audited=True)
-    return _health_answer(site, report)
+    return JSONResponse(health_public(site, report))
 
 
 @router.get(SITE + "/health/history", summary="A site's recorded health checks")
@@ -346,25 +247,8 @@ def health_history(
     """Every check in the window (periodic, on demand, and after operations), oldest first."""
     site = load_site(ctr.store, authz, tenantId, siteId, "sites:read")
     since = ctr.clock.now() - timedelta(hours=hours)
-    items = [
-        {
-            "checkedAt": c["checkedAt"],
-            "healthStatus": c["healthStatus"],
-            "checks": [
-                {k: v for k, v in check.items() if k in ("name", "status", "httpStatus", "latencyMs")}
-                for check in c["report"].get("checks", [])
-            ],
-        }
-        for c in history.history(store=ctr.store, site=site, since=since)
-    ]
-    return JSONResponse(
-        {
-            "siteId": site["siteId"],
-            "hours": hours,
-            "items": items,
-            "_links": {"self": {"href": history.health_href(site) + "/history"}},
-        }
-    )
+    checks = history.history(store=ctr.store, site=site, since=since)
+    return JSONResponse(health_history_public(site, hours, list(checks)))
 
 
 @router.post(
@@ -379,13 +263,7 @@ def apply_template(
 ) -> JSONResponse:
     """Replaces the site's content, theme and plugins with the template's; a backup is taken first."""
     site = load_site(ctr.store, authz, tenantId, siteId, "sites:write")
-    check_action(SiteAction.APPLY_TEMPLATE, SiteStatus(site["status"]))  # before the template is looked up
-    template = service.resolve_template(
-        store=ctr.store, ref=body.templateId, platform_admin=authz.allowed("templates:write")
-    )
-    assert template is not None
-    params = {"template": {"templateId": template["templateId"], "version": template["version"]}}
-    operation = service.request_action(
-        store=ctr.store, clock=ctr.clock, actor=actor, site=site, action=SiteAction.APPLY_TEMPLATE, params=params
+    operation = requests.request_apply_template(
+        store=ctr.store, clock=ctr.clock, actor=actor, authz=authz, site=site, template_ref=body.templateId
     )
     return accepted(operation, wake=ctr.wake)

@@ -7,14 +7,14 @@ from typing import Any
 
 from bbws.core.artifacts import ArtifactMissing, sha256_of
 from bbws.core.changes import Changes
+from bbws.core.driver import DriverError, InstanceSpec
 from bbws.core.errors import NotFound
-from bbws.core.links import href, links
 from bbws.core.store import NOT_EXISTS, ItemStore, Page, version_is
-from bbws.instances.driver import DriverError, InstanceSpec
 from bbws.sites import keys
 from bbws.sites.context import SiteContext, site_spec
 from bbws.sites.models import BackupStatus
 from bbws.sites.records import newest_first
+from bbws.sites.views import backup_public
 from bbws.tenants import keys as tenant_keys
 
 # Tables whose rows are the site's content: a restore must bring them back exactly (users and options are
@@ -75,27 +75,6 @@ def list_backups(
 ) -> Page:
     """Newest first."""
     return newest_first(store, site, keys.backups_prefix(site["siteId"]), limit=limit, start_after=start_after)
-
-
-def backup_public(item: dict[str, Any]) -> dict[str, Any]:
-    site = href("tenants", item["tenantId"], "sites", item["siteId"])
-    shown = (
-        "backupId",
-        "siteId",
-        "tenantId",
-        "status",
-        "reason",
-        "size",
-        "checksum",
-        "content",
-        "createdAt",
-        "createdBy",
-        "completedAt",
-    )
-    return {
-        **{k: item.get(k) for k in shown},
-        "_links": links(self=f"{site}/backups/{item['backupId']}", site=site, restore=f"{site}/restore"),
-    }
 
 
 def content_of(ctx: SiteContext, spec: InstanceSpec, site: dict[str, Any]) -> dict[str, Any]:

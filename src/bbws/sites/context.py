@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,22 +11,10 @@ from bbws.core.artifacts import ArtifactStore
 from bbws.core.changes import Actor, Changes
 from bbws.core.clock import Clock
 from bbws.core.container import Container
+from bbws.core.driver import InstanceSpec, RuntimeDriver, SiteSpec
 from bbws.core.files import private_dir
 from bbws.core.settings import Settings
 from bbws.core.store import ItemStore
-from bbws.instances.driver import InstanceSpec, RuntimeDriver, SiteSpec
-from bbws.instances.runtime import driver_of
-from bbws.sites.health import check_site
-
-# (driver, spec, key, url, declared, clock) -> health report; tests without WordPress put their own in extras
-HealthChecker = Callable[..., dict[str, Any]]
-
-
-def health_checker_of(container: Container) -> HealthChecker:
-    checker: HealthChecker | None = container.extras.get("site_health")
-    if checker is None:
-        checker = check_site
-    return checker
 
 
 @dataclass
@@ -48,7 +35,7 @@ class SiteContext:
             store=container.store,
             clock=container.clock,
             actor=actor,
-            driver=driver_of(container),
+            driver=container.runtime.get(),
             artifacts=container.artifacts,
             settings=container.settings,
             work_dir=container.settings.data_dir / "work" / operation_id,
@@ -65,8 +52,7 @@ class SiteContext:
         shutil.rmtree(self.work_dir, ignore_errors=True)
 
     def check_health(self, spec: InstanceSpec, site: dict[str, Any], *, deep: bool = True) -> dict[str, Any]:
-        checker = health_checker_of(self.container)
-        return checker(
+        return self.container.site_health(
             driver=self.driver,
             spec=spec,
             key=site["key"],

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 
 from bbws.core.clock import Clock, iso
-from bbws.instances.driver import DriverError, InstanceSpec, RuntimeDriver
+from bbws.core.driver import DriverError, InstanceSpec, RuntimeDriver
 from bbws.instances.probes import database_outage
 from bbws.sites import drift
 from bbws.sites.models import HealthStatus

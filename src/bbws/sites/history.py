@@ -9,7 +9,6 @@ from typing import Any
 
 from bbws.core.changes import Actor, Changes
 from bbws.core.clock import Clock, iso, parse_iso
-from bbws.core.links import href
 from bbws.core.queue import Job
 from bbws.core.store import NOT_EXISTS, ConditionFailed, ItemStore, version_is
 from bbws.events.outbox import enqueue
@@ -18,7 +17,6 @@ from bbws.sites.models import HealthStatus, SiteStatus
 from bbws.tenants import keys as tenant_keys
 
 CHECK_JOB = "CheckSiteHealth"
-SWEEP_KEY = ("SITES#HEALTH", "SWEEP")
 KEEP_EXTRA = timedelta(days=7)  # history outlives the lookback window by this much (to explain a refusal)
 
 
@@ -105,14 +103,14 @@ def sweep(*, store: ItemStore, clock: Clock, interval_seconds: int) -> int:
     """Queue a health check of every ACTIVE site not checked within the interval; at most once per interval
     across all workers (the sweep claims its turn with a guarded write). Returns how many were queued."""
     now = clock.now()
-    mark = store.get(*SWEEP_KEY)
+    mark = store.get(*keys.HEALTH_SWEEP_KEY)
     if mark is not None and parse_iso(mark["nextAt"]) > now:
         return 0
     claim = Changes(actor=Actor.system("health-sweep"), now=now)
     claim.put(
         {
-            "pk": SWEEP_KEY[0],
-            "sk": SWEEP_KEY[1],
+            "pk": keys.HEALTH_SWEEP_KEY[0],
+            "sk": keys.HEALTH_SWEEP_KEY[1],
             "type": "health-sweep",
             "nextAt": iso(now + timedelta(seconds=interval_seconds)),
             "version": (mark or {}).get("version", 0) + 1,
@@ -138,8 +136,4 @@ def sweep(*, store: ItemStore, clock: Clock, interval_seconds: int) -> int:
 def serving_sites(store: ItemStore) -> Any:
     """Every ACTIVE site of every tenant, through the indexes (no Scan)."""
     for tenant in store.iterate(tenant_keys.ALL_TENANTS, index="GSI1"):
-        yield from store.iterate(f"TENANT#{tenant['tenantId']}#SITES#STATUS#{SiteStatus.ACTIVE.value}", index="GSI2")
-
-
-def health_href(site: dict[str, Any]) -> str:
-    return href("tenants", site["tenantId"], "sites", site["siteId"], "health")
+        yield from store.iterate(keys.sites_by_status(tenant["tenantId"], SiteStatus.ACTIVE.value), index="GSI2")

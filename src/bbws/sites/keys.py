@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from bbws.core.keys import tenant_pk
+
 SITE_PREFIX = "SITE#"
+SUBDOMAIN_PREFIX = "SUBDOMAIN#"
+SITE_COUNT_PREFIX = "SITECOUNT#"
+HEALTH_SWEEP_KEY = ("SITES#HEALTH", "SWEEP")  # when the next periodic health sweep is due (one for the platform)
 
 
 def site_sk(site_id: str) -> str:
@@ -11,22 +16,45 @@ def site_sk(site_id: str) -> str:
 
 def subdomain_lock(environment: str, subdomain: str) -> tuple[str, str]:
     """Guard item that makes a subdomain unique per environment across the platform (a GSI cannot refuse twins)."""
-    return f"SUBDOMAIN#{environment}#{subdomain}", "UNIQUE"
+    return f"{SUBDOMAIN_PREFIX}{environment}#{subdomain}", "UNIQUE"
+
+
+def subdomain_of_lock(pk: str) -> tuple[str, str] | None:
+    """The (environment, subdomain) a subdomain guard's key names; None for any other key."""
+    if not pk.startswith(SUBDOMAIN_PREFIX):
+        return None
+    environment, _, subdomain = pk.removeprefix(SUBDOMAIN_PREFIX).partition("#")
+    return environment, subdomain
 
 
 def site_count_sk(environment: str) -> str:
     """Per tenant and environment: how many sites count against the tier's quota (guarded by version)."""
-    return f"SITECOUNT#{environment}"
+    return f"{SITE_COUNT_PREFIX}{environment}"
+
+
+def sites_by_environment(tenant_id: str, environment: str) -> str:
+    """GSI1 partition: a tenant's sites of one environment."""
+    return f"{tenant_pk(tenant_id)}#SITES#ENV#{environment}"
+
+
+def sites_by_status(tenant_id: str, status: str) -> str:
+    """GSI2 partition: a tenant's sites in one status."""
+    return f"{tenant_pk(tenant_id)}#SITES#STATUS#{status}"
+
+
+def sites_by_environment_and_status(tenant_id: str, environment: str, status: str) -> str:
+    """GSI3 partition: a tenant's sites of one environment in one status."""
+    return f"{tenant_pk(tenant_id)}#SITES#{environment}#{status}"
 
 
 def site_indexes(tenant_id: str, environment: str, status: str, site_id: str) -> dict[str, str]:
     """GSI1 lists a tenant's sites of one environment, GSI2 of one status, GSI3 of both (no Scan, no filter)."""
     return {
-        "GSI1PK": f"TENANT#{tenant_id}#SITES#ENV#{environment}",
+        "GSI1PK": sites_by_environment(tenant_id, environment),
         "GSI1SK": site_id,
-        "GSI2PK": f"TENANT#{tenant_id}#SITES#STATUS#{status}",
+        "GSI2PK": sites_by_status(tenant_id, status),
         "GSI2SK": site_id,
-        "GSI3PK": f"TENANT#{tenant_id}#SITES#{environment}#{status}",
+        "GSI3PK": sites_by_environment_and_status(tenant_id, environment, status),
         "GSI3SK": site_id,
     }
 

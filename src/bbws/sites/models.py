@@ -59,9 +59,15 @@ class SiteAction(StrEnum):
     PROMOTE = "promote"  # on the source; the target is written by the promotion itself
     APPLY_TEMPLATE = "apply-template"
     DELETE = "delete"
+    INSTALL_PLUGIN = "install-plugin"  # the plugin actions change plugins and themes (the `kind` in their params)
+    SET_PLUGIN_STATUS = "set-plugin-status"
+    CONFIGURE_PLUGIN = "configure-plugin"
+    UPDATE_PLUGIN = "update-plugin"
+    REMOVE_PLUGIN = "remove-plugin"
 
 
 S, A = SiteStatus, SiteAction
+PLUGIN_ACTIONS = (A.INSTALL_PLUGIN, A.SET_PLUGIN_STATUS, A.CONFIGURE_PLUGIN, A.UPDATE_PLUGIN, A.REMOVE_PLUGIN)
 TRANSITIONS: dict[SiteStatus, frozenset[SiteStatus]] = {
     S.PROVISIONING: frozenset({S.ACTIVE, S.FAILED}),
     S.ACTIVE: frozenset({S.SUSPENDED, S.UPDATING, S.CLONING, S.RESTORING, S.PROMOTING, S.DEPROVISIONING}),
@@ -87,6 +93,8 @@ RULES: dict[SiteAction, tuple[frozenset[SiteStatus], SiteStatus | None, SiteStat
     A.PROMOTE: (frozenset({S.ACTIVE}), S.PROMOTING, S.ACTIVE),
     A.APPLY_TEMPLATE: (frozenset({S.ACTIVE}), S.UPDATING, S.ACTIVE),
     A.DELETE: (frozenset({S.ACTIVE, S.SUSPENDED, S.FAILED}), S.DEPROVISIONING, S.DELETED),
+    # the site keeps serving while one plugin or theme changes; the hold keeps every other action out meanwhile
+    **dict.fromkeys(PLUGIN_ACTIONS, (frozenset({S.ACTIVE}), None, None)),
 }
 # Sites whose files and database exist and are not being changed: what the health job checks.
 SERVING = frozenset({S.ACTIVE})

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from bbws.core.authorizer import Authorizer
 from bbws.core.changes import Actor, Changes
 from bbws.core.clock import Clock
+from bbws.core.driver import InstanceSpec, RuntimeDriver
 from bbws.core.errors import Conflict, NotFound
 from bbws.core.ids import new_id
-from bbws.core.links import act, href, links
 from bbws.core.store import NOT_EXISTS, ItemStore, Page
-from bbws.instances.driver import InstanceSpec, RuntimeDriver
 from bbws.sites import keys, service
 from bbws.sites.backups import new_backup
 from bbws.sites.models import PromotionStatus, SiteAction
@@ -253,43 +253,16 @@ def list_promotions(
     return newest_first(store, source, keys.promotions_prefix(source["siteId"]), limit=limit, start_after=start_after)
 
 
-def promotion_public(item: dict[str, Any]) -> dict[str, Any]:
-    sites = href("tenants", item["tenantId"], "sites")
-    own = f"{sites}/{item['sourceSiteId']}/promotions/{item['promotionId']}"
-    shown = (
-        "promotionId",
-        "sourceSiteId",
-        "targetSiteId",
-        "sourceEnvironment",
-        "targetEnvironment",
-        "status",
-        "preBackupId",
-        "targetCreated",
-        "plan",
-        "health",
-        "error",
-        "requestedBy",
-        "createdAt",
-        "completedAt",
-        "rolledBackAt",
-        "rolledBackBy",
-        "operationId",
-    )
-    return {
-        **{k: item.get(k) for k in shown},
-        "_links": links(
-            self=own,
-            source=f"{sites}/{item['sourceSiteId']}",
-            target=f"{sites}/{item['targetSiteId']}",
-            operation=href("operations", item["operationId"]),
-            rollback=act(f"{own}/rollback") if item["status"] == PromotionStatus.COMPLETED else None,
-        ),
-    }
-
-
-def request_rollback(*, store: ItemStore, clock: Clock, actor: Actor, promotion: dict[str, Any]) -> dict[str, Any]:
+def request_rollback(
+    *, store: ItemStore, clock: Clock, actor: Actor, authz: Authorizer, source: dict[str, Any], promotion_id: str
+) -> dict[str, Any]:
     """Undo a completed promotion in one call: the target gets its pre-promotion backup back (RestoreSite), or,
-    when the promotion created it, the target is removed (DeleteSite, after a backup of its own)."""
+    when the promotion created it, the target is removed (DeleteSite, after a backup of its own). It takes the
+    role that promotes to the target's environment."""
+    promotion = get_promotion(store=store, source=source, promotion_id=promotion_id)
+    env = promotion["targetEnvironment"]
+    where = {"tenant_id": source["tenantId"], "node_path": source.get("nodePath") or "", "environment": env}
+    authz.require(f"promote:{env}", **where)
     if promotion["status"] != PromotionStatus.COMPLETED:
         raise Conflict(
             f"Promotion {promotion['promotionId']} is {promotion['status']}; only a COMPLETED "

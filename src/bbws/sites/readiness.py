@@ -1,5 +1,6 @@
-"""Whether a promotion may go: every check the promote request makes, in one place. The request answers with
-the first blocker; the dry run lists them all, so the two cannot disagree."""
+"""Whether a promotion may go: every check the promote request makes, in one place, and the two ways to ask
+(the request, which answers with the first blocker, and the dry run, which lists them all with the plan), so the
+two cannot disagree."""
 
 from __future__ import annotations
 
@@ -8,15 +9,22 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
-from bbws.core.errors import ApiError, UnprocessableEntity
+from bbws.core.authorizer import Authorizer
+from bbws.core.changes import Actor
+from bbws.core.container import Container
+from bbws.core.driver import DriverError
+from bbws.core.errors import ApiError, Conflict, Forbidden, UnprocessableEntity
 from bbws.core.settings import Settings
 from bbws.core.store import ItemStore
-from bbws.instances.service import require_active_tenant
+from bbws.instances.service import ready_driver, require_active_tenant, spec_of
 from bbws.sites import history, promotion, service
-from bbws.sites.models import SiteAction, SiteStatus, check_action, check_promotion
+from bbws.sites.models import SiteAction, SiteStatus, WordPressFailed, check_action, check_promotion
+from bbws.sites.records import instance_of
+from bbws.tenants.service import get_tenant
 
 T = TypeVar("T")
 NO_GATE = {"required": False, "passed": True, "detail": "only SIT -> PROD reads the lookback window"}
+NO_PLAN = ("tables", "files", "versions", "plugins", "theme")
 
 
 @dataclass
@@ -29,6 +37,7 @@ class Readiness:
     gate: dict[str, Any] = field(default_factory=lambda: dict(NO_GATE))
     blockers: list[ApiError] = field(default_factory=list)
     ordered: bool = True  # False: the target environment is not the next one, nothing there was looked at
+    plan: dict[str, Any] = field(default_factory=lambda: dict.fromkeys(NO_PLAN))  # the dry run's, once made
 
     def check(self, step: Callable[[], T]) -> T | None:
         try:
@@ -40,16 +49,6 @@ class Readiness:
     def raise_first(self) -> None:
         if self.blockers:
             raise self.blockers[0]
-
-    def listed(self, user_agent: str | None) -> list[dict[str, Any]]:
-        """The blockers as the dry run shows them: the code and detail the request would answer, and the hint."""
-        shown = []
-        for error in self.blockers:
-            item = {"code": error.code, "status": error.status, "detail": error.detail}
-            if error.hint is not None:
-                item["hint"] = error.hint.for_agent(user_agent)
-            shown.append(item)
-        return shown
 
 
 def assess(
@@ -99,4 +98,83 @@ def assess(
 def gate_failed(gate: dict[str, Any]) -> ApiError:
     return UnprocessableEntity(
         f"The source cannot go to prod yet: {gate['detail']}.", code="HEALTH_GATE_FAILED", healthGate=gate
+    )
+
+
+def role_denial(*, authz: Authorizer, source: dict[str, Any], target_env: str, dry_run: bool) -> ApiError | None:
+    """The caller's role on the target environment (promotion to prod needs a tenant ADMIN): a missing one is a
+    blocker, so the request answers 403 unless an earlier check refuses it. The plan reads the target too: a dry
+    run needs at least `sites:read` there."""
+    where = {"tenant_id": source["tenantId"], "node_path": source.get("nodePath") or "", "environment": target_env}
+    try:
+        authz.require(f"promote:{target_env}", **where)
+    except Forbidden as exc:
+        if dry_run:
+            authz.require("sites:read", **where)
+        return exc
+    return None
+
+
+def plan_for(*, container: Container, source: dict[str, Any], target: dict[str, Any] | None) -> dict[str, Any]:
+    """What the promotion would change in the target, read from both running sites."""
+    driver = ready_driver(container)
+    source_instance = instance_of(container.store, source["tenantId"], source["environment"])
+    if source_instance is None:
+        raise Conflict("The source's instance is gone.", code="INSTANCE_NOT_FOUND")
+    target_instance = instance_of(container.store, target["tenantId"], target["environment"]) if target else None
+    try:
+        return promotion.plan(
+            driver=driver,
+            source=source,
+            source_spec=spec_of(source_instance),
+            target=target,
+            target_spec=spec_of(target_instance) if target_instance else None,
+        )
+    except DriverError as exc:
+        raise WordPressFailed(f"The sites could not be read for the plan: {exc.reason}") from exc
+
+
+def _assessed(
+    container: Container, authz: Authorizer, source: dict[str, Any], target_env: str, dry_run: bool
+) -> tuple[dict[str, Any], Readiness]:
+    denied = role_denial(authz=authz, source=source, target_env=target_env, dry_run=dry_run)
+    tenant = get_tenant(store=container.store, tenant_id=source["tenantId"])
+    ready = assess(
+        store=container.store,
+        settings=container.settings,
+        now=container.clock.now(),
+        tenant=tenant,
+        source=source,
+        target_env=target_env,
+        denied=denied,
+    )
+    return tenant, ready
+
+
+def preview(*, container: Container, authz: Authorizer, source: dict[str, Any], target_env: str) -> Readiness:
+    """The dry run: every blocker and, when the target environment is the next one, the plan (nothing changes)."""
+    _, ready = _assessed(container, authz, source, target_env, dry_run=True)
+    if ready.ordered:
+        plan = ready.check(lambda: plan_for(container=container, source=source, target=ready.target))
+        ready.plan = plan or ready.plan
+    return ready
+
+
+def promote(
+    *, container: Container, authz: Authorizer, actor: Actor, source: dict[str, Any], target_env: str
+) -> dict[str, Any]:
+    """Refuse with the first blocker (before the sites are read for a plan), else request the promotion."""
+    tenant, ready = _assessed(container, authz, source, target_env, dry_run=False)
+    ready.raise_first()
+    return promotion.request_promotion(
+        store=container.store,
+        clock=container.clock,
+        actor=actor,
+        tenant=tenant,
+        source=source,
+        target_env=target_env,
+        target=ready.target,
+        instance=ready.instance,
+        plan_=plan_for(container=container, source=source, target=ready.target),
+        gate=ready.gate,
     )

@@ -7,12 +7,11 @@ from typing import Any
 
 from bbws.core.changes import Actor, Changes
 from bbws.core.clock import Clock
+from bbws.core.driver import InstanceSpec
 from bbws.core.errors import Conflict, NotFound
 from bbws.core.store import ConditionFailed, ItemStore, Page, version_is
-from bbws.instances.driver import InstanceSpec
 from bbws.instances.models import InstanceStatus
 from bbws.instances.service import create_hint, spec_of
-from bbws.jobs.operations import RESOURCE_NODES
 from bbws.sites import keys
 from bbws.tenants import keys as tenant_keys
 
@@ -33,9 +32,6 @@ def site_node(store: ItemStore, operation: dict[str, Any]) -> str:
     """Where a site operation's site sits in the tenant's tree: its team's roles may follow the operation."""
     site = store.get(tenant_keys.tenant_pk(operation["tenantId"]), keys.site_sk(operation["resourceId"]))
     return str((site or {}).get("nodePath") or "")
-
-
-RESOURCE_NODES["site"] = site_node
 
 
 def tenant_sites(store: ItemStore, tenant_id: str) -> Iterator[dict[str, Any]]:

@@ -17,7 +17,7 @@ from bbws.jobs.operations import start_operation
 from bbws.plugins import catalog
 from bbws.sites import keys
 from bbws.sites.backups import new_backup
-from bbws.sites.models import HealthStatus, SiteAction, SiteStatus, check_action, subdomain_problem
+from bbws.sites.models import PLUGIN_ACTIONS, HealthStatus, SiteAction, SiteStatus, check_action, subdomain_problem
 from bbws.sites.records import instance_of, moved
 from bbws.templates import service as templates
 from bbws.tenants import keys as tenant_keys
@@ -35,6 +35,7 @@ JOBS: dict[SiteAction, str] = {
     A.PROMOTE: "PromoteSite",
     A.APPLY_TEMPLATE: "ApplyTemplate",
     A.DELETE: "DeleteSite",
+    **dict.fromkeys(PLUGIN_ACTIONS, "ChangeSitePlugin"),  # one command; its action says which change
 }
 OPERATION_TYPES = {action: f"SITE_{action.value.upper().replace('-', '_')}" for action in SiteAction}
 
@@ -343,10 +344,10 @@ def commit_or_conflict(changes: Changes, store: ItemStore) -> None:
     try:
         changes.commit(store)
     except ConditionFailed as exc:
-        if exc.pk.startswith("SUBDOMAIN#"):
-            _, env, subdomain = exc.pk.split("#", 2)
-            raise subdomain_taken(env, subdomain) from exc
-        if exc.sk.startswith("SITECOUNT#"):
+        taken = keys.subdomain_of_lock(exc.pk)
+        if taken is not None:
+            raise subdomain_taken(*taken) from exc
+        if exc.sk.startswith(keys.SITE_COUNT_PREFIX):
             raise Conflict("Another site was created meanwhile; retry.", code="CONFLICT") from exc
         raise Conflict("The site changed meanwhile; read it again and retry.") from exc
 
@@ -362,20 +363,16 @@ def list_sites(
 ) -> Any:
     """One page of the tenant's sites, through the index that matches the filters (never a filtered scan)."""
     if environment and status:
+        partition, index = keys.sites_by_environment_and_status(tenant_id, environment, status), "GSI3"
+    elif environment:
+        partition, index = keys.sites_by_environment(tenant_id, environment), "GSI1"
+    elif status:
+        partition, index = keys.sites_by_status(tenant_id, status), "GSI2"
+    else:
         return store.query(
-            f"TENANT#{tenant_id}#SITES#{environment}#{status}", index="GSI3", limit=limit, start_after=start_after
+            tenant_keys.tenant_pk(tenant_id), sk_prefix=keys.SITE_PREFIX, limit=limit, start_after=start_after
         )
-    if environment:
-        return store.query(
-            f"TENANT#{tenant_id}#SITES#ENV#{environment}", index="GSI1", limit=limit, start_after=start_after
-        )
-    if status:
-        return store.query(
-            f"TENANT#{tenant_id}#SITES#STATUS#{status}", index="GSI2", limit=limit, start_after=start_after
-        )
-    return store.query(
-        tenant_keys.tenant_pk(tenant_id), sk_prefix=keys.SITE_PREFIX, limit=limit, start_after=start_after
-    )
+    return store.query(partition, index=index, limit=limit, start_after=start_after)
 
 
 def resolve_template(*, store: ItemStore, ref: str | None, platform_admin: bool) -> dict[str, Any] | None:

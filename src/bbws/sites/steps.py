@@ -6,10 +6,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from bbws.core.driver import DriverError, InstanceSpec
 from bbws.core.errors import ApiError
 from bbws.core.handlers import PermanentFailure
 from bbws.core.store import version_is
-from bbws.instances.driver import DriverError, InstanceSpec
 from bbws.instances.runtime import bring_back
 from bbws.plugins import catalog
 from bbws.plugins.install import install_from_catalog
@@ -17,6 +17,7 @@ from bbws.sites import backups, history
 from bbws.sites.context import SiteContext, site_spec
 from bbws.sites.holds import forget, settle, site_result
 from bbws.sites.models import BackupStatus, HealthStatus, PromotionStatus, SiteAction, SiteStatus
+from bbws.sites.plugins import steps as plugin_steps
 from bbws.sites.promotion import get_promotion
 from bbws.sites.records import get_site, instance_spec_for
 from bbws.templates import service as templates
@@ -358,4 +359,5 @@ STEPS: dict[SiteAction, Callable[..., dict[str, Any]]] = {
     A.ACTIVATE: _maintenance(False, "site.activated"),
     A.APPLY_TEMPLATE: apply_template,
     A.DELETE: delete,
+    **plugin_steps.STEPS,
 }

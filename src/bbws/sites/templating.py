@@ -10,19 +10,18 @@ from bbws.core.changes import Actor, Changes
 from bbws.core.clock import Clock
 from bbws.core.errors import Conflict, UnprocessableEntity
 from bbws.core.files import scratch
-from bbws.core.handlers import Handler, JobContext, PermanentFailure
+from bbws.core.handlers import ClaimedJob, Handler, JobContext, PermanentFailure
 from bbws.core.ids import new_id
 from bbws.core.queue import Job
 from bbws.core.store import NOT_EXISTS, ConditionFailed, ItemStore
 from bbws.events.outbox import enqueue
-from bbws.instances.runtime import driver_of
 from bbws.jobs.operations import start_operation
 from bbws.sites.records import get_site, instance_spec_for
 from bbws.templates import keys, records
 from bbws.templates.archives import read_manifest
 from bbws.templates.models import TemplateStatus, next_version
 from bbws.templates.service import MAKE_JOB, busy, slug_taken
-from bbws.templates.work import actor_of, driving, result_of, work_dir_of
+from bbws.templates.work import driving, release, result_of, work_dir_of
 
 
 def source_site(*, store: ItemStore, tenant_id: str, site_id: str) -> dict[str, Any]:
@@ -128,21 +127,32 @@ def request_version(
     return operation
 
 
-def handle_make(job: Job, ctx: JobContext) -> dict[str, Any]:
+class MakeTemplateJob(ClaimedJob):
     """Export the site, store the archive, and record it as the template's next version (DRAFT)."""
+
+    kind = "template"
+    release = staticmethod(release)
+
+    def load(self, job: Job, ctx: JobContext) -> dict[str, Any] | None:
+        return records.get_template(store=ctx.container.store, template_id=job.payload["templateId"])
+
+    def name_of(self, job: Job, item: dict[str, Any] | None) -> str:
+        return str(item["slug"] if item else job.payload["templateId"])
+
+    def done(self, item: dict[str, Any]) -> dict[str, Any]:
+        number = int(item["latestVersion"])
+        return result_of(item, number, records.statuses(item)[number].value)
+
+    def run(self, job: Job, ctx: JobContext, item: dict[str, Any]) -> dict[str, Any]:
+        return _make(job, ctx, item)
+
+
+def _make(job: Job, ctx: JobContext, template: dict[str, Any]) -> dict[str, Any]:
     container, store, op_id = ctx.container, ctx.container.store, str(job.operation_id)
-    template = records.get_template(store=store, template_id=job.payload["templateId"])
-    if template is None:
-        raise PermanentFailure(f"template {job.payload['templateId']} no longer exists")
-    if template.get("lastOperationId") == op_id:  # recorded by an earlier delivery of this job
-        number = int(template["latestVersion"])
-        return result_of(template, number, records.statuses(template)[number].value)
-    if template.get("pendingOperationId") != op_id:
-        raise PermanentFailure(f"template {template['slug']} is no longer waiting for operation {op_id}")
     site = get_site(store=store, tenant_id=job.payload["tenantId"], site_id=job.payload["siteId"])
     if site["status"] != "ACTIVE":
         raise PermanentFailure(f"site {site['siteId']} is {site['status']}; a template is made from an ACTIVE site")
-    spec, driver = instance_spec_for(store, site), driver_of(container)
+    spec, driver = instance_spec_for(store, site), container.runtime.get()
     number = next_version(int(template.get("latestVersion") or 0))
     artifact_key = keys.artifact_key(template["slug"], number, template["templateId"])
     ctx.report(10, "Exporting the site.")
@@ -181,9 +191,9 @@ def handle_make(job: Job, ctx: JobContext) -> dict[str, Any]:
         return records.put_template(changes, current, after, audit="template.version_created")
 
     final = records.with_template(
-        store=store, clock=container.clock, actor=actor_of(ctx), template_id=template["templateId"], write=write
+        store=store, clock=container.clock, actor=ctx.actor, template_id=template["templateId"], write=write
     )
     return result_of(final, number, TemplateStatus.DRAFT.value, checksum=stored.sha256, size=stored.size)
 
 
-HANDLERS: dict[str, Handler] = {MAKE_JOB: handle_make}
+HANDLERS: dict[str, Handler] = {MAKE_JOB: MakeTemplateJob()}

@@ -7,13 +7,13 @@ import logging
 from typing import Any
 
 from bbws.core.changes import Actor, Changes
-from bbws.core.handlers import Handler, JobContext, PermanentFailure
+from bbws.core.driver import DriverError
+from bbws.core.handlers import ClaimedJob, Handler, JobContext, PermanentFailure
 from bbws.core.queue import Job
 from bbws.core.store import ItemStore
-from bbws.instances.driver import DriverError
-from bbws.instances.runtime import bring_back, driver_of
+from bbws.instances.runtime import bring_back
 from bbws.instances.service import spec_of
-from bbws.sites import history, keys, service, steps
+from bbws.sites import history, holds, keys, service, steps
 from bbws.sites.context import SiteContext
 from bbws.sites.holds import CLEANUP_JOB, UNTOUCHED, ended, fail_hold, forget, held_by, site_result
 from bbws.sites.models import SiteAction, SiteStatus
@@ -25,36 +25,42 @@ log = logging.getLogger("bbws.sites")
 A, S = SiteAction, SiteStatus
 
 
-def _run(job: Job, ctx: JobContext) -> dict[str, Any]:
-    op = ctx.operation or {}
-    actor = Actor(sub=op.get("createdBy", "system"), request_id=op.get("requestId", ""))
-    try:
-        site_ctx = SiteContext.of(ctx.container, actor, str(job.operation_id or job.message_id))
-    except DriverError as exc:
-        raise PermanentFailure(exc.reason) from exc
-    store, op_id = site_ctx.store, str(job.operation_id)
-    site = store.get(tenant_keys.tenant_pk(job.tenant_id), keys.site_sk(job.payload["siteId"]))
-    if site is None:
-        raise PermanentFailure(f"site {job.payload['siteId']} is gone")
-    if site.get("lastOperationId") == op_id:
-        return site_result(site)  # done by an earlier delivery of this job
-    if site.get("pendingOperationId") != op_id:
-        raise PermanentFailure(f"site {site['siteId']} is no longer waiting for operation {op_id}")
-    action = A(job.payload["action"])
-    bring_back(ctx.container, tenant_id=site["tenantId"], environment=site["environment"])  # not back yet
-    try:
-        return steps.STEPS[action](site_ctx, site, job.payload.get("params") or {}, ctx.report)
-    except DriverError as exc:
-        if exc.retryable:
-            raise
-        changes = site_ctx.changes()
-        untouched = exc.code in UNTOUCHED
-        for held in held_by(store, site["tenantId"], op_id):
-            fail_hold(changes, store, held, op_id, exc.reason, untouched=untouched)
-        changes.commit(store)
-        raise PermanentFailure(exc.reason, code=exc.code) from exc
-    finally:
-        site_ctx.clean()
+class SiteJob(ClaimedJob):
+    """Every site operation: one step of `steps.STEPS` through the runtime driver, settling every site the
+    operation holds. A refusal of the runtime fails each of them (or leaves it as it was when nothing changed)."""
+
+    kind = "site"
+    release = staticmethod(holds.release)
+
+    def load(self, job: Job, ctx: JobContext) -> dict[str, Any] | None:
+        return ctx.container.store.get(tenant_keys.tenant_pk(job.tenant_id), keys.site_sk(job.payload["siteId"]))
+
+    def name_of(self, job: Job, item: dict[str, Any] | None) -> str:
+        return str(job.payload["siteId"])
+
+    def done(self, item: dict[str, Any]) -> dict[str, Any]:
+        return site_result(item)
+
+    def run(self, job: Job, ctx: JobContext, item: dict[str, Any]) -> dict[str, Any]:
+        try:
+            site_ctx = SiteContext.of(ctx.container, ctx.actor, str(job.operation_id))
+        except DriverError as exc:
+            raise PermanentFailure(exc.reason) from exc
+        store, op_id = site_ctx.store, str(job.operation_id)
+        bring_back(ctx.container, tenant_id=item["tenantId"], environment=item["environment"])  # not back yet
+        try:
+            return steps.STEPS[A(job.payload["action"])](site_ctx, item, job.payload.get("params") or {}, ctx.report)
+        except DriverError as exc:
+            if exc.retryable:
+                raise
+            changes = site_ctx.changes()
+            untouched = exc.code in UNTOUCHED
+            for held in held_by(store, item["tenantId"], op_id):
+                fail_hold(changes, store, held, op_id, exc.reason, untouched=untouched)
+            changes.commit(store)
+            raise PermanentFailure(exc.reason, code=exc.code) from exc
+        finally:
+            site_ctx.clean()
 
 
 def clean_up(job: Job, ctx: JobContext) -> dict[str, Any]:
@@ -65,7 +71,7 @@ def clean_up(job: Job, ctx: JobContext) -> dict[str, Any]:
         return {"cleaned": False}
     instance = instance_of(store, site["tenantId"], site["environment"])
     if instance is not None:
-        driver_of(ctx.container).delete_site(spec_of(instance), site["key"])
+        ctx.container.runtime.get().delete_site(spec_of(instance), site["key"])
     return {"cleaned": True}
 
 
@@ -76,7 +82,7 @@ def check_health(job: Job, ctx: JobContext) -> dict[str, Any]:
         return {"checked": False}
     bring_back(ctx.container, tenant_id=site["tenantId"], environment=site["environment"])
     report = check_now(
-        container=ctx.container, driver=driver_of(ctx.container), actor=Actor.system("health"), site=site
+        container=ctx.container, driver=ctx.container.runtime.get(), actor=Actor.system("health"), site=site
     )
     return {"checked": True, "healthStatus": report["healthStatus"]}
 
@@ -105,7 +111,7 @@ def forget_sites_of(store: ItemStore, clock: Any, actor: Actor, instance: dict[s
 
 
 HANDLERS: dict[str, Handler] = {
-    **{name: _run for name in service.JOBS.values()},
+    **{name: SiteJob() for name in service.JOBS.values()},
     CLEANUP_JOB: clean_up,
     history.CHECK_JOB: check_health,
 }

@@ -15,7 +15,6 @@ from bbws.core.errors import Forbidden, NotFound, ValidationFailed
 from bbws.core.pagination import render_page
 from bbws.core.router import api_router, etag, not_modified
 from bbws.core.schemas import page_of
-from bbws.instances.runtime import driver_of
 from bbws.jobs.api import accepted
 from bbws.jobs.schemas import OperationPublic
 from bbws.templates import keys, previews, records, service
@@ -227,7 +226,7 @@ def _answering(ctr: Ctr, preview: dict[str, Any]) -> bool | None:
     if preview["status"] != previews.READY:
         return None
     try:
-        driver = driver_of(ctr)
+        driver = ctr.runtime.get()
         if not driver.reports_live_status:
             return None
         return driver.status(preview_spec(driver)).answering

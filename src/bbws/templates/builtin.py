@@ -12,11 +12,10 @@ from typing import Any
 
 from bbws.core.changes import Actor, Changes
 from bbws.core.container import Container
+from bbws.core.driver import DriverError, InstanceSpec, RuntimeDriver, SiteSpec
 from bbws.core.files import scratch
 from bbws.core.ids import new_id
 from bbws.core.store import NOT_EXISTS, ConditionFailed, version_is
-from bbws.instances.driver import DriverError, InstanceSpec, RuntimeDriver, SiteSpec
-from bbws.instances.runtime import driver_of
 from bbws.templates import content, keys, records
 from bbws.templates.content import Entry
 from bbws.templates.models import TemplateStatus, template_not_found
@@ -217,7 +216,7 @@ def build(container: Container, record: dict[str, Any]) -> dict[str, Any]:
     builtin = BY_SLUG.get(record["slug"])
     if builtin is None:
         raise DriverError(f"no built-in template {record['slug']!r} in this version of the platform")
-    driver = driver_of(container)
+    driver = container.runtime.get()
     spec = builder_spec(driver)
     ensure_running(driver, spec)
     number, template_id = int(record["version"]), record["templateId"]

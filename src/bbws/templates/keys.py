@@ -27,8 +27,12 @@ def versions_prefix(template_id: str) -> str:
     return f"TEMPLATE#{template_id}#V#"
 
 
+def previews_prefix(template_id: str) -> str:
+    return f"TEMPLATE#{template_id}#PREVIEW#"
+
+
 def preview_sk(template_id: str, number: int) -> str:
-    return f"TEMPLATE#{template_id}#PREVIEW#{number:04d}"
+    return f"{previews_prefix(template_id)}{number:04d}"
 
 
 def lease_sk(template_id: str, what: str) -> str:
@@ -45,11 +49,19 @@ def slug_lock(slug: str) -> tuple[str, str]:
     return f"TEMPLATESLUG#{slug}", "UNIQUE"
 
 
+def templates_by_status(status: str) -> str:
+    return f"TEMPLATES#{status}"
+
+
+def templates_by_category(status: str, category: str) -> str:
+    return f"TEMPLATES#{status}#CAT#{category}"
+
+
 def template_indexes(slug: str, status: str, category: str | None) -> dict[str, str]:
     """GSI1 lists templates of one status, GSI2 all of them, GSI3 one status and category; each by slug."""
-    indexes = {"GSI1PK": f"TEMPLATES#{status}", "GSI1SK": slug, "GSI2PK": ALL, "GSI2SK": slug}
+    indexes = {"GSI1PK": templates_by_status(status), "GSI1SK": slug, "GSI2PK": ALL, "GSI2SK": slug}
     if category:
-        indexes.update({"GSI3PK": f"TEMPLATES#{status}#CAT#{category}", "GSI3SK": slug})
+        indexes.update({"GSI3PK": templates_by_category(status, category), "GSI3SK": slug})
     return indexes
 
 

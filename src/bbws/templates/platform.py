@@ -7,9 +7,9 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
+from bbws.core.driver import DriverError, InstanceSpec, RuntimeDriver
 from bbws.core.ids import new_id
 from bbws.core.store import NOT_EXISTS, ConditionFailed, ItemStore
-from bbws.instances.driver import DriverError, InstanceSpec, RuntimeDriver
 from bbws.templates import keys
 
 # Instances the platform owns, named like a tenant's so any driver accepts them; real tenant ids are `ten_...`.

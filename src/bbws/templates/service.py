@@ -161,10 +161,10 @@ def list_templates(
     """One index query per page: by status (and category), or every template (category filtered)."""
     if status is not None and category:
         return store.query(
-            f"TEMPLATES#{status.value}#CAT#{category}", index="GSI3", limit=limit, start_after=start_after
+            keys.templates_by_category(status.value, category), index="GSI3", limit=limit, start_after=start_after
         )
     if status is not None:
-        return store.query(f"TEMPLATES#{status.value}", index="GSI1", limit=limit, start_after=start_after)
+        return store.query(keys.templates_by_status(status.value), index="GSI1", limit=limit, start_after=start_after)
     filters = {"category": category} if category else None
     return store.query(keys.ALL, index="GSI2", limit=limit, start_after=start_after, filters=filters)
 

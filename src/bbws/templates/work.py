@@ -8,16 +8,15 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from bbws.core.changes import Actor, Changes
+from bbws.core.changes import Changes
 from bbws.core.clock import iso
 from bbws.core.container import Container
+from bbws.core.driver import DriverError, SiteSpec
 from bbws.core.files import scratch
 from bbws.core.handlers import Handler, JobContext, PermanentFailure
 from bbws.core.links import act, href, links
 from bbws.core.queue import Job
 from bbws.core.store import Delete, ItemStore, version_is
-from bbws.instances.driver import DriverError, SiteSpec
-from bbws.instances.runtime import driver_of
 from bbws.templates import keys, previews, records
 from bbws.templates.archives import archive_for
 from bbws.templates.models import TemplateStatus
@@ -25,11 +24,6 @@ from bbws.templates.platform import ensure_running, once, preview_spec
 from bbws.templates.service import PURGE_JOB, template_children
 
 log = logging.getLogger("bbws.templates")
-
-
-def actor_of(ctx: JobContext) -> Actor:
-    op = ctx.operation or {}
-    return Actor(sub=op.get("createdBy", "system"), request_id=op.get("requestId", ""))
 
 
 def work_dir_of(container: Container) -> Path:
@@ -73,7 +67,7 @@ def handle_preview(job: Job, ctx: JobContext) -> dict[str, Any]:
     version = records.get_version(store=store, template_id=template_id, number=number)
     if template is None or version is None:
         raise PermanentFailure(f"template {template_id} version {number} no longer exists")
-    driver = driver_of(container)
+    driver = container.runtime.get()
     spec = preview_spec(driver)
     driving(ensure_running, driver, spec)
     key = previews.site_key(template_id, number)
@@ -128,7 +122,7 @@ def handle_purge(job: Job, ctx: JobContext) -> None:
     children = template_children(store=store, template_id=template_id)
     previews_made = [item for item in children if item.get("type") == "templatePreview"]
     if previews_made:
-        driver = driver_of(container)
+        driver = container.runtime.get()
         spec = preview_spec(driver)
         for item in previews_made:
             driver.delete_site(spec, item["siteKey"])
@@ -151,7 +145,7 @@ def release(changes: Changes, store: ItemStore, operation: dict[str, Any]) -> No
 
 def release_preview(changes: Changes, store: ItemStore, operation: dict[str, Any]) -> None:
     """A preview operation cancelled or dead-lettered: its preview shows FAILED (a new request starts again)."""
-    for item in store.query(keys.PK, sk_prefix=keys.children_prefix(operation["resourceId"]) + "PREVIEW#").items:
+    for item in store.query(keys.PK, sk_prefix=keys.previews_prefix(operation["resourceId"])).items:
         if item.get("operationId") == operation["operationId"] and item["status"] != previews.READY:
             error = (operation.get("error") or {}).get("detail") or f"Operation {operation['status'].lower()}."
             changes.put(

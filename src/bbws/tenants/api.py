@@ -23,7 +23,7 @@ from bbws.tenants import keys, service
 from bbws.tenants.lifecycle import request_lifecycle
 from bbws.tenants.models import PERMISSIONS, LifecycleAction, TenantStatus, Tier, permissions_for
 from bbws.tenants.schemas import AuditRecord, ReasonBody, TenantCreate, TenantPublic, TenantUpdate
-from bbws.tenants.views import audit_public, tenant_public
+from bbws.tenants.views import audit_public, tenant_view
 
 router = api_router("Tenants")
 
@@ -32,19 +32,10 @@ TenantPage = page_of(TenantPublic)
 AuditPage = page_of(AuditRecord)
 
 
-def _tenant_view(authz: Authorizer) -> Callable[[dict[str, Any]], dict[str, Any]]:
-    """The tenant as this caller sees it: lifecycle links only for the actions its roles allow."""
-
-    def view(item: dict[str, Any]) -> dict[str, Any]:
-        return tenant_public(item, may=lambda permission: authz.allowed(permission, tenant_id=item["tenantId"]))
-
-    return view
-
-
 def _tenant_response(
     item: dict[str, Any], authz: Authorizer, status_code: int = 200, **headers: str
 ) -> JSONResponse:
-    return JSONResponse(_tenant_view(authz)(item), status_code=status_code, headers={"ETag": etag(item), **headers})
+    return JSONResponse(tenant_view(authz)(item), status_code=status_code, headers={"ETag": etag(item), **headers})
 
 
 def _operation_response(operation: dict[str, Any], ctr: Container) -> JSONResponse:
@@ -91,7 +82,7 @@ def list_tenants(
             page = Page(items=[{"tenantId": t} for t in sorted(scoped)])
         else:
             page = ctr.store.query(
-                f"USER#{authz.principal.sub}", index="GSI1", limit=pages.page_size, start_after=start
+                keys.user_tenants_index(authz.principal.sub), index="GSI1", limit=pages.page_size, start_after=start
             )
         wanted = [
             (keys.tenant_pk(m["tenantId"]), keys.TENANT_SK) for m in page.items if authz.can_see_tenant(m["tenantId"])
@@ -103,7 +94,7 @@ def list_tenants(
         path=request.url.path,
         filters=scope_filters,
         page_size=pages.page_size,
-        render=_tenant_view(authz),
+        render=tenant_view(authz),
         items=rows,
     )
 
@@ -163,7 +154,8 @@ def delete_tenant(tenantId: TenantId, request: Request, ctr: Ctr, authz: Authz, 
         authz.require(permission, tenant_id=tenantId)
     check_if_match(request, item)
     operation = request_lifecycle(
-        store=ctr.store, clock=ctr.clock, actor=actor, tenant=item, action=LifecycleAction.DELETE
+        store=ctr.store, clock=ctr.clock, actor=actor, tenant=item, action=LifecycleAction.DELETE,
+        prechecks=ctr.hooks.tenant_prechecks,
     )
     return _operation_response(operation, ctr)
 
@@ -174,7 +166,8 @@ def _lifecycle(
     authz.require(PERMISSIONS[action], tenant_id=tenant_id)
     item = service.get_tenant(store=ctr.store, tenant_id=tenant_id)
     operation = request_lifecycle(
-        store=ctr.store, clock=ctr.clock, actor=actor, tenant=item, action=action, reason=reason
+        store=ctr.store, clock=ctr.clock, actor=actor, tenant=item, action=action, reason=reason,
+        prechecks=ctr.hooks.tenant_prechecks,
     )
     return _operation_response(operation, ctr)
 

@@ -232,7 +232,7 @@ def _commit(changes: Changes, store: ItemStore, *, kind: str, name: str) -> None
     try:
         changes.commit(store)
     except ConditionFailed as exc:
-        if exc.sk.startswith("NODENAME#"):
+        if exc.sk.startswith(keys.NODE_NAME_PREFIX):
             raise Conflict(
                 f"A {kind} named {name!r} already exists here; names are unique among siblings.",
                 code="CONFLICT",

@@ -16,7 +16,6 @@ from bbws.core.changes import Actor
 from bbws.core.container import Container
 from bbws.core.deps import ActorDep, Authz, Ctr, Pages
 from bbws.core.ids import TENANT_ID_PATTERN
-from bbws.core.links import act, href, links
 from bbws.core.pagination import PageParams, render_page
 from bbws.core.router import api_router, check_if_match, etag, not_modified
 from bbws.core.schemas import page_of
@@ -29,7 +28,7 @@ from bbws.tenants.hierarchy_schemas import (
     NodePublic,
     NodeUpdate,
 )
-from bbws.tenants.views import public
+from bbws.tenants.views import node_public
 
 router = api_router("Hierarchy")
 
@@ -60,25 +59,6 @@ DELETED: dict[int | str, dict[str, Any]] = {
     412: {"description": "If-Match does not match"},
     422: {"description": "TENANT_DEPROVISIONED: the tenant is deprovisioned"},
 }
-
-
-def node_public(item: dict[str, Any]) -> dict[str, Any]:
-    tid, path = item["tenantId"], item["path"]
-    self_href = hierarchy.node_href(tid, path)
-    deletable = hierarchy.deletion_blocker(item, []) is None
-    return {
-        **public(item),
-        "_links": links(
-            self=self_href,
-            parent=hierarchy.node_href(tid, hierarchy.parent_of(path)),
-            collection=hierarchy.children_href(tid, hierarchy.parent_of(path)),
-            children=hierarchy.children_href(tid, path),
-            tenant=href("tenants", tid),
-            users=href("tenants", tid, "users") + f"?nodeId={item['nodeId']}",
-            update=act(self_href, "PUT"),
-            delete=act(self_href, "DELETE") if deletable else None,
-        ),
-    }
 
 
 def _node_response(item: dict[str, Any], status_code: int = 200, **headers: str) -> JSONResponse:

@@ -18,12 +18,11 @@ from bbws.core.container import Container
 from bbws.core.deps import ActorDep, Authz, Ctr, CurrentPrincipal, Pages, client_address
 from bbws.core.http import request_id_of
 from bbws.core.ids import TENANT_ID_PATTERN
-from bbws.core.links import act, href, links
+from bbws.core.links import href, links
 from bbws.core.pagination import render_page
 from bbws.core.router import api_router, check_if_match, etag, not_modified
 from bbws.core.schemas import PROBLEM_RESPONSES, page_of
 from bbws.tenants import invitations, service
-from bbws.tenants.hierarchy import node_href
 from bbws.tenants.invitations_schemas import (
     INVITATION_ID_PATTERN,
     TOKEN_PATTERN,
@@ -32,7 +31,7 @@ from bbws.tenants.invitations_schemas import (
     InvitationStatus,
     InvitationView,
 )
-from bbws.tenants.views import public
+from bbws.tenants.views import invitation_public, invitation_view
 
 router = api_router("Invitations")
 # No bearer token here, so no 401 or 403 either.
@@ -44,7 +43,6 @@ TenantId = Annotated[str, Path(pattern=TENANT_ID_PATTERN, description="Tenant id
 InvitationId = Annotated[str, Path(pattern=INVITATION_ID_PATTERN, description="Invitation id (`inv_...`).")]
 Token = Annotated[str, Path(pattern=TOKEN_PATTERN, description="The invitation token from the email.")]
 InvitationPage = page_of(InvitationPublic)
-TOKEN_TEMPLATE = href("invitations", "{token}")
 
 TOKEN_ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"description": "INVITATION_NOT_FOUND: unknown token, or one replaced by a resend"},
@@ -53,47 +51,13 @@ TOKEN_ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def ip_rate_limit(request: Request, ctr: Ctr) -> dict[str, str]:
-    """Per-IP limit for the routes that need no bearer token; returns the `RateLimit-*` headers."""
+async def ip_rate_limit(request: Request, ctr: Ctr) -> dict[str, str]:
+    """Per-IP limit for the routes that need no bearer token; returns the `RateLimit-*` headers (async: it
+    does no I/O, so it needs no threadpool round trip)."""
     return ctr.limiter.charge("ip:" + client_address(request), None)
 
 
 RateHeaders = Annotated[dict[str, str], Depends(ip_rate_limit)]
-
-
-def invitation_public(item: dict[str, Any], now: datetime) -> dict[str, Any]:
-    tid, status = item["tenantId"], invitations.shown_status(item, now)
-    self_href = href("tenants", tid, "invitations", item["invitationId"])
-    return {
-        **{k: v for k, v in public(item).items() if k != "tokenHash"},
-        "status": status.value,
-        "_links": links(
-            self=self_href,
-            collection=href("tenants", tid, "invitations"),
-            tenant=href("tenants", tid),
-            node=node_href(tid, item["nodePath"]) if item["nodePath"] else None,
-            cancel=act(self_href, "DELETE") if status is InvitationStatus.PENDING else None,
-            resend=act(self_href + "/resend")
-            if status in (InvitationStatus.PENDING, InvitationStatus.EXPIRED)
-            else None,
-        ),
-    }
-
-
-def invitation_view(item: dict[str, Any], organization: str, now: datetime) -> dict[str, Any]:
-    status = invitations.shown_status(item, now)
-    fields = ("invitationId", "tenantId", "email", "role", "nodeId", "nodeName", "expiresAt")
-    is_open = status is InvitationStatus.PENDING
-    return {
-        **{k: item.get(k) for k in fields},
-        "organizationName": organization,
-        "status": status.value,
-        "_links": links(
-            self=TOKEN_TEMPLATE,
-            accept=act(TOKEN_TEMPLATE + "/accept") if is_open else None,
-            decline=act(TOKEN_TEMPLATE + "/decline") if is_open else None,
-        ),
-    }
 
 
 def _invitation_response(item: dict[str, Any], now: datetime, status_code: int = 200, **headers: str) -> JSONResponse:

@@ -2,29 +2,40 @@
 
 from __future__ import annotations
 
-
-def tenant_pk(tenant_id: str) -> str:
-    return f"TENANT#{tenant_id}"
-
+from bbws.core.keys import AUDIT_PREFIX as AUDIT_PREFIX  # the tenant partition is the kernel's (every context's)
+from bbws.core.keys import tenant_pk as tenant_pk
 
 TENANT_SK = "METADATA"
 ALL_TENANTS = "TENANTS"  # GSI1: every tenant, in creation order
+
+
+def tenants_by_status(status: str) -> str:
+    """GSI2 partition: the tenants in one status."""
+    return f"TENANTS#STATUS#{status}"
+
+
+def tenants_by_tier(tier: str) -> str:
+    """GSI3 partition: the tenants of one tier."""
+    return f"TENANTS#TIER#{tier}"
 
 
 def tenant_indexes(tenant_id: str, status: str, tier: str) -> dict[str, str]:
     return {
         "GSI1PK": ALL_TENANTS,
         "GSI1SK": tenant_id,
-        "GSI2PK": f"TENANTS#STATUS#{status}",
+        "GSI2PK": tenants_by_status(status),
         "GSI2SK": tenant_id,
-        "GSI3PK": f"TENANTS#TIER#{tier}",
+        "GSI3PK": tenants_by_tier(tier),
         "GSI3SK": tenant_id,
     }
 
 
+ORG_NAME_PREFIX = "ORGNAME#"
+
+
 def org_name_lock(name: str) -> tuple[str, str]:
     """Uniqueness guard for organization names (case- and space-insensitive)."""
-    return f"ORGNAME#{' '.join(name.lower().split())}", "UNIQUE"
+    return f"{ORG_NAME_PREFIX}{' '.join(name.lower().split())}", "UNIQUE"
 
 
 def node_sk(path: str) -> str:
@@ -73,7 +84,6 @@ def invitation_token_index(token_hash: str) -> str:
     return f"INVTOKEN#{token_hash}"
 
 
-AUDIT_PREFIX = "AUDIT#"
 
 
 def node_indexes(tenant_id: str, parent_path: str, node_id: str) -> dict[str, str]:
@@ -86,9 +96,12 @@ def node_indexes(tenant_id: str, parent_path: str, node_id: str) -> dict[str, st
     }
 
 
+NODE_NAME_PREFIX = "NODENAME#"
+
+
 def node_name_lock(tenant_id: str, parent_path: str, name: str) -> tuple[str, str]:
     """Uniqueness guard for a node's name among its siblings (case- and space-insensitive)."""
-    return tenant_pk(tenant_id), f"NODENAME#{parent_path or 'ROOT'}#{' '.join(name.lower().split())}"
+    return tenant_pk(tenant_id), f"{NODE_NAME_PREFIX}{parent_path or 'ROOT'}#{' '.join(name.lower().split())}"
 
 
 def node_assignees_index(tenant_id: str, node_path: str, user_id: str) -> dict[str, str]:

@@ -7,30 +7,24 @@ The job handler applies the transition once: a redelivered job finds `lastOperat
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Sequence
 from typing import Any
 
 from bbws.core.changes import Actor, Changes
 from bbws.core.clock import Clock
 from bbws.core.errors import Conflict
-from bbws.core.handlers import Handler, JobContext, PermanentFailure
+from bbws.core.handlers import ClaimedJob, Handler, JobContext
+from bbws.core.hooks import TenantCascade, TenantPrecheck
 from bbws.core.queue import Job
 from bbws.core.store import ConditionFailed, ItemStore, version_is
 from bbws.events.outbox import enqueue
 from bbws.jobs.operations import start_operation
 from bbws.tenants import keys
 from bbws.tenants.models import LifecycleAction, TenantStatus, target_of
-from bbws.tenants.service import get_tenant, moved_to
+from bbws.tenants.service import moved_to
 
 JOB = "TenantLifecycle"
 OPERATION_TYPES = {a: f"TENANT_{a.value.upper()}" for a in LifecycleAction}
-# What other contexts add to a lifecycle action (instances stop on park, start on unpark, go on delete):
-# a precheck may refuse the request (409/422) before anything is queued; a cascade adds its writes (their own
-# operations and jobs) to the changeset that moves the tenant, so both happen or neither does.
-Precheck = Callable[[ItemStore, dict[str, Any], LifecycleAction], None]
-Cascade = Callable[[Changes, ItemStore, dict[str, Any], LifecycleAction], None]
-PRECHECKS: list[Precheck] = []
-CASCADES: list[Cascade] = []
 EVENT_ACTIONS = {
     LifecycleAction.SUSPEND: "tenant.suspended",
     LifecycleAction.RESUME: "tenant.resumed",
@@ -49,10 +43,12 @@ def request_lifecycle(
     tenant: dict[str, Any],
     action: LifecycleAction,
     reason: str | None = None,
+    prechecks: Sequence[TenantPrecheck] = (),
 ) -> dict[str, Any]:
-    """Check the action against the tenant's state now, then queue it; returns the PENDING Operation."""
+    """Check the action against the tenant's state now, then queue it; returns the PENDING Operation.
+    `prechecks` are what other contexts check first (instances: none of them is busy)."""
     target_of(action, TenantStatus(tenant["status"]))
-    for precheck in PRECHECKS:
+    for precheck in prechecks:
         precheck(store, tenant, action)
     if tenant.get("pendingOperationId"):
         raise Conflict(
@@ -87,23 +83,19 @@ def request_lifecycle(
 
 
 def apply_lifecycle(
-    *,
+    changes: Changes,
     store: ItemStore,
-    clock: Clock,
-    actor: Actor,
-    tenant_id: str,
+    *,
+    tenant: dict[str, Any],
     operation_id: str,
     action: LifecycleAction,
     reason: str | None,
+    cascades: Sequence[TenantCascade] = (),
 ) -> dict[str, Any]:
-    """Move the tenant (exactly once per operation) and return the operation's result."""
-    tenant = get_tenant(store=store, tenant_id=tenant_id)
-    if tenant.get("lastOperationId") == operation_id:
-        return _result(tenant)  # applied by an earlier delivery of this job
-    if tenant.get("pendingOperationId") != operation_id:
-        raise PermanentFailure(f"tenant {tenant_id} is no longer waiting for operation {operation_id}")
+    """Move the tenant claimed by the operation and return the operation's result. `cascades` add other
+    contexts' writes to the same changeset (instances stop on park, start on unpark, go on delete)."""
+    tenant_id = tenant["tenantId"]
     target = target_of(action, TenantStatus(tenant["status"]))
-    changes = Changes(actor=actor, now=clock.now())
     extra = _event_data(action, tenant_id, reason, changes)
     moved = moved_to(tenant, target, changes, reason=reason, action=EVENT_ACTIONS[action], event_data=extra)
     if action is LifecycleAction.DELETE:
@@ -112,7 +104,7 @@ def apply_lifecycle(
         moved = moved_to(moved, TenantStatus.ACTIVE, changes, reason=None, action="tenant.activated")
     final = {**moved, "pendingOperationId": None, "lastOperationId": operation_id, "version": tenant["version"] + 1}
     changes.put(final, version_is(tenant["version"]))  # guards: nothing else moved the tenant meanwhile
-    for cascade in CASCADES:
+    for cascade in cascades:
         cascade(changes, store, final, action)
     changes.commit(store)
     return _result(final)
@@ -150,19 +142,31 @@ def _result(tenant: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def handle_tenant_lifecycle(job: Job, ctx: JobContext) -> dict[str, Any]:
-    """Worker side of every tenant lifecycle call."""
-    container = ctx.container
-    op = ctx.operation or {}
-    return apply_lifecycle(
-        store=container.store,
-        clock=container.clock,
-        actor=Actor(sub=op.get("createdBy", "system"), request_id=op.get("requestId", "")),
-        tenant_id=job.tenant_id,
-        operation_id=str(job.operation_id),
-        action=LifecycleAction(job.payload["action"]),
-        reason=job.payload.get("reason"),
-    )
+class TenantLifecycleJob(ClaimedJob):
+    """Worker side of every tenant lifecycle call: the tenant moves exactly once per operation."""
+
+    kind = "tenant"
+    release = staticmethod(release)
+
+    def load(self, job: Job, ctx: JobContext) -> dict[str, Any] | None:
+        return ctx.container.store.get(keys.tenant_pk(job.tenant_id), keys.TENANT_SK)
+
+    def name_of(self, job: Job, item: dict[str, Any] | None) -> str:
+        return job.tenant_id
+
+    def done(self, item: dict[str, Any]) -> dict[str, Any]:
+        return _result(item)
+
+    def run(self, job: Job, ctx: JobContext, item: dict[str, Any]) -> dict[str, Any]:
+        return apply_lifecycle(
+            ctx.changes(),
+            ctx.container.store,
+            tenant=item,
+            operation_id=str(job.operation_id),
+            action=LifecycleAction(job.payload["action"]),
+            reason=job.payload.get("reason"),
+            cascades=ctx.container.hooks.tenant_cascades,
+        )
 
 
-HANDLERS: dict[str, Handler] = {JOB: handle_tenant_lifecycle}
+HANDLERS: dict[str, Handler] = {JOB: TenantLifecycleJob()}

@@ -103,7 +103,7 @@ def update_tenant(
     try:
         changes.commit(store)
     except ConditionFailed as exc:
-        if new_name and exc.pk.startswith("ORGNAME#"):
+        if new_name and exc.pk.startswith(keys.ORG_NAME_PREFIX):
             raise _name_taken(new_name) from exc
         raise Conflict("The tenant changed while you were updating it; read it again and retry.") from exc
     return updated
@@ -145,14 +145,14 @@ def list_tenants(
     """All tenants (platform roles), filtered by status and tier through the status/tier indexes."""
     if status:
         return store.query(
-            f"TENANTS#STATUS#{status}",
+            keys.tenants_by_status(status),
             index="GSI2",
             limit=limit,
             start_after=start_after,
             filters={"tier": tier} if tier else None,
         )
     if tier:
-        return store.query(f"TENANTS#TIER#{tier}", index="GSI3", limit=limit, start_after=start_after)
+        return store.query(keys.tenants_by_tier(tier), index="GSI3", limit=limit, start_after=start_after)
     return store.query(keys.ALL_TENANTS, index="GSI1", limit=limit, start_after=start_after)
 
 

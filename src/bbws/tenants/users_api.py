@@ -13,13 +13,13 @@ from fastapi.responses import JSONResponse
 from bbws.core.deps import ActorDep, Authz, Ctr, Pages
 from bbws.core.errors import Forbidden
 from bbws.core.ids import TENANT_ID_PATTERN
-from bbws.core.links import act, href, links
+from bbws.core.links import href
 from bbws.core.pagination import render_page
 from bbws.core.router import api_router, check_if_match, etag, not_modified
 from bbws.core.schemas import page_of
 from bbws.tenants import service, users
-from bbws.tenants.hierarchy import node_href
 from bbws.tenants.users_schemas import USER_ID_PATTERN, MemberPublic, RoleAssign, UserTenant
+from bbws.tenants.views import member_public, user_tenant_public
 
 router = api_router("Users")
 
@@ -34,37 +34,6 @@ NodeFilter = Annotated[
 ]
 MemberPage = page_of(MemberPublic)
 UserTenantPage = page_of(UserTenant)
-
-
-def assignment_public(tenant_id: str, a: dict[str, Any]) -> dict[str, Any]:
-    fields = ("role", "nodeId", "nodePath", "assignedAt", "assignedBy")
-    return {**{k: a.get(k) for k in fields}, "_links": links(node=node_href(tenant_id, a["nodePath"]))}
-
-
-def member_public(item: dict[str, Any]) -> dict[str, Any]:
-    tid, uid = item["tenantId"], item["userId"]
-    self_href = href("tenants", tid, "users", uid)
-    return {
-        **{k: item.get(k) for k in ("userId", "tenantId", "email", "since", "updatedAt", "version")},
-        "assignments": [assignment_public(tid, a) for a in item.get("assignments", [])],
-        "_links": links(
-            self=self_href,
-            collection=href("tenants", tid, "users"),
-            tenant=href("tenants", tid),
-            tenants=href("users", uid, "tenants"),
-            assign=act(href("tenants", tid, "users")),
-            remove=act(self_href, "DELETE"),
-        ),
-    }
-
-
-def user_tenant_public(row: dict[str, Any]) -> dict[str, Any]:
-    tid = row["tenantId"]
-    return {
-        **{k: row[k] for k in ("tenantId", "organizationName", "status", "tier")},
-        "roles": [assignment_public(tid, a) for a in row["roles"]],
-        "_links": links(tenant=href("tenants", tid), users=href("tenants", tid, "users")),
-    }
 
 
 def _member_response(item: dict[str, Any], status_code: int = 200, **headers: str) -> JSONResponse:

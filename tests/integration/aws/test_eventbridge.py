@@ -100,5 +100,5 @@ def test_aws_mode_publishes_to_the_environment_bus_by_default(tmp_path: Path) ->
     assert Settings(data_dir=tmp_path).event_bus is None  # locally there is no bus unless one is set
 
     api = ApiHarness(tmp_path / "data", event_bus="bbws-events-sit")
-    (bridge,) = [p for p in api.container.extras["publishers"] if isinstance(p, EventBridgePublisher)]
+    (bridge,) = [p for p in api.container.publishers if isinstance(p, EventBridgePublisher)]
     assert bridge.bus_name == "bbws-events-sit" and not bridge._clients.made  # no client until it publishes

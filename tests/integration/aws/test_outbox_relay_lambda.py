@@ -50,7 +50,7 @@ def test_an_event_goes_to_every_publisher_and_stays_while_one_fails(aws_api: Api
         seen.extend(events)
 
     container = aws_api.container
-    container.extras["publishers"] = [flaky]
+    container.publishers[:] = [flaky]
     tid = rid("ten")
     fact = Event(type="bbws.tenant.parked", tenant_id=tid, subject=f"tenants/{tid}", data={"tenantId": tid}, time="t")
     changes = Changes(actor=Actor.system("test"), now=container.clock.now())

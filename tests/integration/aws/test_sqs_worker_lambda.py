@@ -13,7 +13,7 @@ import bbws.aws
 from bbws.aws import sqs_worker
 from bbws.core.handlers import JobContext
 from bbws.core.queue import Job
-from bbws.jobs.sqs_queue import error_key
+from bbws.jobs.keys import job_error_key
 from tests.integration.aws.lambda_events import received, sample_event, sqs_event
 from tests.support.api import ApiHarness, rid
 
@@ -53,7 +53,7 @@ def test_a_failing_record_is_reported_alone_with_its_reason(api: ApiHarness, sqs
     result = sqs_worker.handler(sqs_event(messages), None)
 
     assert result == {"batchItemFailures": [{"itemIdentifier": boom_id}]}
-    record = api.container.store.get(*error_key(boom.message_id))
+    record = api.container.store.get(*job_error_key(boom.message_id))
     assert record is not None and record["error"] == "RuntimeError: disk full" and record["receives"] == 1
 
 

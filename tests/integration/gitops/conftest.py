@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bbws.core.clock import ManualClock
-from bbws.instances.driver import InstanceSpec
+from bbws.core.driver import InstanceSpec
 from bbws.instances.gitops import GitOpsDriver
 
 needs_git = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")

@@ -12,8 +12,8 @@ import hcl2
 import pytest
 
 from bbws.core.clock import ManualClock
+from bbws.core.driver import DriverError, NotSupported, SiteSpec
 from bbws.core.settings import Settings
-from bbws.instances.driver import DriverError, NotSupported, SiteSpec
 from bbws.instances.gitops import GitOpsDriver
 from bbws.instances.gitops.driver import PHP_VERSIONS, WORDPRESS_VERSIONS, find_module
 from tests.integration.gitops.conftest import git, needs_git, new_spec

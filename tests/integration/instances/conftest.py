@@ -13,9 +13,8 @@ class InstanceHarness(ApiHarness):
     """The API with an in-memory runtime driver: the instance state machine, permissions and cascades."""
 
     def __init__(self, data_dir: Path) -> None:
-        super().__init__(data_dir)
         self.driver = FakeDriver()
-        self.container.extras["runtime"] = self.driver
+        super().__init__(data_dir, driver=self.driver)
 
     def active_tenant(self) -> dict[str, Any]:
         tenant = self.create_tenant()

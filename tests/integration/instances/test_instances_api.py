@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bbws.instances.driver import Versions
+from bbws.core.driver import Versions
 from tests.integration.instances.conftest import InstanceHarness
 from tests.support.api import ApiHarness
 

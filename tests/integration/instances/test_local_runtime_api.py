@@ -9,8 +9,7 @@ import httpx
 import pytest
 
 from bbws.app import start_runtime, stop_runtime
-from bbws.instances.driver import SiteSpec
-from bbws.instances.runtime import driver_of
+from bbws.core.driver import SiteSpec
 from bbws.instances.service import spec_of
 from bbws.tenants import keys
 from tests.support.api import ApiHarness
@@ -54,7 +53,7 @@ def test_instance_lifecycle_on_real_wordpress(api: ApiHarness, data_dir: Path) -
     assert "password" not in str(item["resources"]).lower()
 
     # a site installed through the driver answers at its path
-    driver = driver_of(api.container)
+    driver = api.container.runtime.get()
     record = api.container.store.get(keys.tenant_pk(tid), keys.instance_sk("dev"))
     assert record is not None
     site = driver.install_site(spec_of(record), SiteSpec(key="s1" + iid[-8:], path="acme", title="Acme",

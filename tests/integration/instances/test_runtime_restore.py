@@ -10,7 +10,8 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from bbws.app import start_runtime_in_background, stop_runtime
-from bbws.instances.driver import DriverResult, InstanceSpec
+from bbws.core.driver import DriverResult, InstanceSpec
+from bbws.core.ports import Lazy
 from tests.integration.instances.conftest import InstanceHarness
 from tests.support.fake_driver import FakeDriver
 
@@ -35,7 +36,7 @@ def restarted(api: InstanceHarness) -> tuple[SlowStarts, dict[str, Any]]:
     tenant = api.active_tenant()
     instance = api.create_instance(tenant["tenantId"])
     driver = SlowStarts()
-    api.container.extras["runtime"] = driver
+    api.container.runtime = Lazy.of(driver)  # the new process's driver
     return driver, instance
 
 

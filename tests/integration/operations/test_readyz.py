@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from bbws.instances.runtime import driver_of
 from bbws.jobs.heartbeat import Heartbeats
 from bbws.store.dynamodb_store import DynamoDbStore
 from tests.support.api import ApiHarness
@@ -78,7 +77,7 @@ def test_a_dead_mariadb_is_named(tmp_path: Path) -> None:
     """MariaDB ran on this data dir and died (its state file names a process that is gone)."""
     api = ApiHarness(tmp_path / "data", run_worker=False)
     Heartbeats(api.container.store).beat("elsewhere:1:abcd:1", in_hand=0)
-    db = driver_of(api.container).db  # type: ignore[attr-defined]
+    db = api.container.runtime.get().db  # type: ignore[attr-defined]
     gone = subprocess.Popen(["true"])
     gone.wait()
     db.state_file.parent.mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,5 @@
-"""A site's plugins and themes through the API on real WordPress: install, configure, update, remove, drift, access."""
+"""A site's plugins and themes through the API on real WordPress: install, configure, update, remove (each an
+Operation the worker runs), drift, access."""
 
 from __future__ import annotations
 
@@ -11,8 +12,7 @@ import httpx
 import pytest
 
 from bbws.app import stop_runtime
-from bbws.instances.driver import InstanceSpec
-from bbws.instances.runtime import driver_of
+from bbws.core.driver import InstanceSpec
 from bbws.instances.service import spec_of
 from bbws.sites import keys
 from bbws.sites.plugins.api import router as site_plugins_router
@@ -45,13 +45,20 @@ class World:
         return found
 
     def admin(self, site: dict[str, Any], command: str, args: dict[str, Any] | None = None) -> Any:
-        return driver_of(self.api.container).run_admin(self.spec, site["key"], command, args)
+        return self.api.container.runtime.get().run_admin(self.spec, site["key"], command, args)
 
     def plugins(self, site: dict[str, Any]) -> dict[str, dict[str, Any]]:
         return {p["slug"]: p for p in self.admin(site, "plugins")}
 
     def url(self, site: dict[str, Any], rest: str = "") -> str:
         return f"/v1.0/tenants/{self.tenant_id}/sites/{site['siteId']}/{rest}".rstrip("/")
+
+    def change(
+        self, method: str, site: dict[str, Any], rest: str, body: Any = None, headers: dict[str, str] | None = None
+    ) -> dict[str, Any]:
+        """A plugin change: accepted (202), run by the worker; its finished Operation."""
+        return self.api.wait(self.api.client.request(method, self.url(site, rest), json=body,
+                                                     headers=headers or self.api.admin()))
 
 
 def front_page(site: dict[str, Any]) -> str:
@@ -70,7 +77,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     api = packages.catalog_harness(work / "data", instance_ports=PORTS)
     if not any(getattr(r, "path", "").endswith("/plugins/{slug}/status") for r in api.app.routes):
         api.app.include_router(site_plugins_router)
-    missing = driver_of(api.container).missing()
+    missing = api.container.runtime.get().missing()
     if missing:
         pytest.fail(f"the local runtime needs: {' '.join(missing)} (run scripts/setup.sh)")
     tenant = api.create_tenant(tier="PROFESSIONAL")  # the module makes more sites than the STANDARD quota
@@ -145,9 +152,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
 
 def test_install_configure_update_and_remove_a_plugin(world: World) -> None:
     api, site, admin = world.api, world.site(), world.api.admin()
-    made = api.client.post(world.url(site, "plugins"), json={"slug": "bbws-hello", "version": "1.0.0"}, headers=admin)
-    assert made.status_code == 201, made.text
-    item = made.json()
+    made = world.change("POST", site, "plugins", {"slug": "bbws-hello", "version": "1.0.0"})
+    assert made["status"] == "COMPLETED", made
+    item = made["result"]["plugin"]
     assert item["declared"] == {
         "pluginId": world.catalog["hello-1.0"],
         "version": "1.0.0",
@@ -155,28 +162,23 @@ def test_install_configure_update_and_remove_a_plugin(world: World) -> None:
         "config": {},
     }
     assert item["actual"] == {"version": "1.0.0", "active": True} and item["inSync"] is True
-    assert made.headers["location"] == item["_links"]["self"]["href"]
-    assert api.client.get(made.headers["location"], headers=admin).json()["actual"]["active"] is True
+    assert api.client.get(world.url(site, "plugins/bbws-hello"), headers=admin).json()["actual"]["active"] is True
     assert world.plugins(site)["bbws-hello"]["active"] is True
     assert "Hello from BBWS" in front_page(site)
 
-    again = api.client.post(world.url(site, "plugins"), json={"pluginId": world.catalog["hello-1.0"]}, headers=admin)
-    assert again.status_code == 409 and again.json()["code"] == "PLUG_004"
+    again = world.change("POST", site, "plugins", {"pluginId": world.catalog["hello-1.0"]})
+    assert again["status"] == "FAILED" and again["error"]["code"] == "PLUG_004", again
 
-    configured = api.client.put(
-        world.url(site, "plugins/bbws-hello/config"),
-        json={"options": {"bbws_hello_greeting": "Howdy from the platform"}},
-        headers=admin,
+    configured = world.change(
+        "PUT", site, "plugins/bbws-hello/config", {"options": {"bbws_hello_greeting": "Howdy from the platform"}}
     )
-    assert configured.status_code == 200, configured.text
-    assert configured.json()["declared"]["config"] == {"bbws_hello_greeting": "Howdy from the platform"}
+    assert configured["status"] == "COMPLETED", configured
+    assert configured["result"]["plugin"]["declared"]["config"] == {"bbws_hello_greeting": "Howdy from the platform"}
     assert "Howdy from the platform" in front_page(site)
     extra = {"options": {"bbws_hello_extra": "x"}}
-    assert api.client.put(world.url(site, "plugins/bbws-hello/config"), json=extra, headers=admin).status_code == 200
-    dropped = api.client.put(
-        world.url(site, "plugins/bbws-hello/config"), json={"options": {"bbws_hello_extra": None}}, headers=admin
-    )
-    assert dropped.json()["declared"]["config"] == {"bbws_hello_greeting": "Howdy from the platform"}
+    assert world.change("PUT", site, "plugins/bbws-hello/config", extra)["status"] == "COMPLETED"
+    dropped = world.change("PUT", site, "plugins/bbws-hello/config", {"options": {"bbws_hello_extra": None}})
+    assert dropped["result"]["plugin"]["declared"]["config"] == {"bbws_hello_greeting": "Howdy from the platform"}
     assert world.admin(site, "get-options", {"names": ["bbws_hello_extra"]})["options"] == {"bbws_hello_extra": None}
     core = api.client.put(
         world.url(site, "plugins/bbws-hello/config"),
@@ -189,18 +191,15 @@ def test_install_configure_update_and_remove_a_plugin(world: World) -> None:
         "bbws_ok": None,
     }
 
-    off = api.client.put(world.url(site, "plugins/bbws-hello/status"), json={"active": False}, headers=admin)
-    assert off.status_code == 200 and off.json()["actual"]["active"] is False
+    off = world.change("PUT", site, "plugins/bbws-hello/status", {"active": False})
+    assert off["status"] == "COMPLETED" and off["result"]["plugin"]["actual"]["active"] is False
     assert world.plugins(site)["bbws-hello"]["active"] is False and "Howdy" not in front_page(site)
     assert world.record(site)["declared"]["plugins"]["bbws-hello"]["active"] is False
-    assert (
-        api.client.put(world.url(site, "plugins/bbws-hello/status"), json={"active": True}, headers=admin).status_code
-        == 200
-    )
+    assert world.change("PUT", site, "plugins/bbws-hello/status", {"active": True})["status"] == "COMPLETED"
 
-    updated = api.client.put(world.url(site, "plugins/bbws-hello/update"), json={}, headers=admin)
-    assert updated.status_code == 200, updated.text
-    assert updated.json()["declared"] == {
+    updated = world.change("PUT", site, "plugins/bbws-hello/update", {})
+    assert updated["status"] == "COMPLETED", updated
+    assert updated["result"]["plugin"]["declared"] == {
         "pluginId": world.catalog["hello-1.1"],
         "version": "1.1.0",
         "active": True,
@@ -214,21 +213,21 @@ def test_install_configure_update_and_remove_a_plugin(world: World) -> None:
         "active": True,
     }
     assert "Howdy from the platform" in front_page(site)
-    same = api.client.put(world.url(site, "plugins/bbws-hello/update"), json={"version": "1.1.0"}, headers=admin)
-    assert same.status_code == 409 and same.json()["code"] == "PLUG_004"
+    same = world.change("PUT", site, "plugins/bbws-hello/update", {"version": "1.1.0"})
+    assert same["status"] == "FAILED" and same["error"]["code"] == "PLUG_004", same
 
     listed = api.client.get(world.url(site, "plugins"), headers=admin).json()
     assert listed["drift"] == []
     assert {(i["kind"], i["slug"]) for i in listed["items"]} >= {("plugin", "bbws-hello"), ("plugin", "akismet")}
 
-    gone = api.client.delete(world.url(site, "plugins/bbws-hello"), headers=admin)
-    assert gone.status_code == 204, gone.text
+    gone = world.change("DELETE", site, "plugins/bbws-hello")
+    assert gone["status"] == "COMPLETED", gone
     assert "bbws-hello" not in world.plugins(site) and "Howdy" not in front_page(site)
     assert "bbws-hello" not in world.record(site)["declared"]["plugins"]
     files = world.admin(site, "inventory", {"files": True})["files"]
     assert "plugins/akismet/akismet.php" in files and not [n for n in files if n.startswith("plugins/bbws-hello/")]
-    twice = api.client.delete(world.url(site, "plugins/bbws-hello"), headers=admin)
-    assert twice.status_code == 404 and twice.json()["code"] == "PLUG_001"
+    twice = world.change("DELETE", site, "plugins/bbws-hello")
+    assert twice["status"] == "FAILED" and twice["error"]["code"] == "PLUG_001"
     actions = [
         a["action"]
         for a in api.container.store.query(tenant_keys.tenant_pk(world.tenant_id), sk_prefix="AUDIT#", limit=1000).items
@@ -246,9 +245,10 @@ def test_install_configure_update_and_remove_a_plugin(world: World) -> None:
 def test_a_theme_installs_becomes_the_sites_theme_and_is_kept_while_active(world: World) -> None:
     api, site, admin = world.api, world.site(), world.api.admin()
     before = world.admin(site, "get-options", {"names": ["stylesheet"]})["options"]["stylesheet"]
-    made = api.client.post(world.url(site, "plugins"), json={"slug": "bbws-plain", "kind": "theme"}, headers=admin)
-    assert made.status_code == 201, made.text
-    assert made.json()["kind"] == "theme" and made.json()["actual"] == {"version": "1.0.0", "active": True}
+    made = world.change("POST", site, "plugins", {"slug": "bbws-plain", "kind": "theme"})
+    assert made["status"] == "COMPLETED", made
+    item = made["result"]["plugin"]
+    assert item["kind"] == "theme" and item["actual"] == {"version": "1.0.0", "active": True}
     assert world.admin(site, "get-options", {"names": ["stylesheet"]})["options"]["stylesheet"] == "bbws-plain"
     assert world.record(site)["declared"]["theme"] == "bbws-plain"
     refused = api.client.delete(world.url(site, "plugins/bbws-plain?kind=theme"), headers=admin)
@@ -256,11 +256,11 @@ def test_a_theme_installs_becomes_the_sites_theme_and_is_kept_while_active(world
     off = api.client.put(world.url(site, "plugins/bbws-plain/status?kind=theme"), json={"active": False}, headers=admin)
     assert off.status_code == 422
 
-    back = api.client.put(world.url(site, f"plugins/{before}/status?kind=theme"), json={"active": True}, headers=admin)
-    assert back.status_code == 200, back.text
+    back = world.change("PUT", site, f"plugins/{before}/status?kind=theme", {"active": True})
+    assert back["status"] == "COMPLETED", back
     assert world.record(site)["declared"]["theme"] == before
-    removed = api.client.delete(world.url(site, "plugins/bbws-plain?kind=theme"), headers=admin)
-    assert removed.status_code == 204, removed.text
+    removed = world.change("DELETE", site, "plugins/bbws-plain?kind=theme")
+    assert removed["status"] == "COMPLETED", removed
     assert "bbws-plain" not in {t["theme"] for t in world.admin(site, "themes")}
     assert api.client.get(world.url(site, "drift"), headers=admin).json()["drift"] == []
 
@@ -278,26 +278,26 @@ def test_blocklisted_vulnerable_and_incompatible_versions_are_refused_and_nothin
     assert world.record(site)["version"] == site["version"]
 
 
-def test_a_wordpress_failure_is_a_502_and_leaves_nothing_behind(world: World) -> None:
-    api, site = world.api, world.site()
-    answer = api.client.post(
-        world.url(site, "plugins"), json={"pluginId": world.catalog["broken"]}, headers=api.admin()
-    )
-    assert answer.status_code == 502 and answer.json()["code"] == "WP_001", answer.text
-    detail = answer.json()["detail"]
+def test_a_wordpress_failure_fails_the_operation_and_leaves_nothing_behind(world: World) -> None:
+    site = world.site()
+    op = world.change("POST", site, "plugins", {"pluginId": world.catalog["broken"]})
+    assert op["status"] == "FAILED" and op["error"]["code"] == "WP_001", op
+    detail = op["error"]["detail"]
     assert "bbws_no_such_function()" in detail and "in wp-content/plugins/bbws-broken/bbws-broken.php:" in detail
     assert "/instances/" not in detail and "Stack trace" not in detail  # one line, no server paths
     assert "bbws-broken" not in world.plugins(site)
-    assert world.record(site)["declared"] == site["declared"] and world.record(site)["version"] == site["version"]
+    after = world.record(site)
+    assert after["declared"] == site["declared"] and after["status"] == "ACTIVE" and not after["pendingOperationId"]
+    assert "bbws_no_such_function()" in after["lastError"]
 
 
 def test_a_failed_update_puts_the_declared_version_back(world: World) -> None:
-    api, site, admin = world.api, world.site(), world.api.admin()
-    made = api.client.post(world.url(site, "plugins"), json={"pluginId": world.catalog["flaky-1"]}, headers=admin)
-    assert made.status_code == 201, made.text
+    site = world.site()
+    made = world.change("POST", site, "plugins", {"pluginId": world.catalog["flaky-1"]})
+    assert made["status"] == "COMPLETED", made
     before = world.record(site)
-    answer = api.client.put(world.url(site, "plugins/bbws-flaky/update"), json={}, headers=admin)
-    assert answer.status_code == 502 and answer.json()["code"] == "WP_001", answer.text
+    answer = world.change("PUT", site, "plugins/bbws-flaky/update", {})
+    assert answer["status"] == "FAILED" and answer["error"]["code"] == "WP_001", answer
     assert world.plugins(site)["bbws-flaky"] | {"plugin": None} == {
         "plugin": None,
         "slug": "bbws-flaky",
@@ -305,7 +305,7 @@ def test_a_failed_update_puts_the_declared_version_back(world: World) -> None:
         "version": "1.0",
         "active": True,
     }
-    assert world.record(site)["version"] == before["version"]
+    assert world.record(site)["declared"] == before["declared"] and world.record(site)["status"] == "ACTIVE"
     assert world.record(site)["declared"]["plugins"]["bbws-flaky"]["version"] == "1.0"
     assert httpx.get(site["url"], timeout=20, trust_env=False).status_code == 200
 
@@ -333,8 +333,8 @@ def test_bad_requests_are_clear_4xx(world: World) -> None:
         assert api.client.post(post, json=body, headers=admin).status_code == 400, body
     missing = api.client.post(post, json={"slug": "bbws-nowhere"}, headers=admin)
     assert missing.status_code == 404 and missing.json()["code"] == "PLUG_001"
-    not_there = api.client.put(world.url(site, "plugins/bbws-headers/status"), json={"active": True}, headers=admin)
-    assert not_there.status_code == 404 and not_there.json()["code"] == "PLUG_001"
+    not_there = world.change("PUT", site, "plugins/bbws-headers/status", {"active": True})  # only WordPress knows
+    assert not_there["status"] == "FAILED" and not_there["error"]["code"] == "PLUG_001", not_there
     assert (
         api.client.put(
             world.url(site, "plugins/bbws-headers/config"), json={"options": {"Bad Name": 1}}, headers=admin
@@ -357,7 +357,7 @@ def test_bad_requests_are_clear_4xx(world: World) -> None:
 
 def test_drift_behind_the_platforms_back_shows_in_site_and_tenant_reports(world: World) -> None:
     api, site, admin = world.api, world.site(), world.api.admin()
-    assert api.client.post(world.url(site, "plugins"), json={"slug": "bbws-headers"}, headers=admin).status_code == 201
+    assert world.change("POST", site, "plugins", {"slug": "bbws-headers"})["status"] == "COMPLETED"
     clean = world.site()
     world.admin(site, "deactivate-plugin", {"plugin": "bbws-headers"})
     world.admin(site, "activate-plugin", {"plugin": "akismet"})
@@ -378,8 +378,8 @@ def test_drift_behind_the_platforms_back_shows_in_site_and_tenant_reports(world:
     assert rows[clean["siteId"]]["inSync"] is True and rows[clean["siteId"]]["drift"] == []
 
     # setting the state through the platform ends the drift
-    api.client.put(world.url(site, "plugins/bbws-headers/status"), json={"active": True}, headers=admin)
-    api.client.put(world.url(site, "plugins/akismet/status"), json={"active": False}, headers=admin)
+    assert world.change("PUT", site, "plugins/bbws-headers/status", {"active": True})["status"] == "COMPLETED"
+    assert world.change("PUT", site, "plugins/akismet/status", {"active": False})["status"] == "COMPLETED"
     assert api.client.get(world.url(site, "drift"), headers=admin).json()["drift"] == []
 
 
@@ -409,5 +409,5 @@ def test_another_tenant_sees_nothing_and_a_viewer_cannot_change(world: World) ->
             assert denied.status_code == 403, (method, url, denied.text)
     assert api.client.get(world.url(site, "plugins"), headers=viewer).status_code == 200
     assert api.client.get(f"/v1.0/tenants/{world.tenant_id}/drift", headers=viewer).status_code == 200
-    made = api.client.post(world.url(site, "plugins"), json={"slug": "bbws-hello", "activate": False}, headers=operator)
-    assert made.status_code == 201 and made.json()["actual"] == {"version": "1.1.0", "active": False}
+    made = world.change("POST", site, "plugins", {"slug": "bbws-hello", "activate": False}, headers=operator)
+    assert made["status"] == "COMPLETED" and made["result"]["plugin"]["actual"] == {"version": "1.1.0", "active": False}

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from bbws.instances.driver import InstanceSpec, SiteInfo
+from bbws.core.driver import InstanceSpec, SiteInfo
 from bbws.instances.local import LocalDriver
 from tests.integration.runtime.helpers import Runtime, make_site, port_block
 

@@ -15,8 +15,8 @@ from urllib.parse import urlsplit
 
 import pymysql
 
+from bbws.core.driver import InstanceSpec, SiteInfo, SiteSpec
 from bbws.core.ids import new_id
-from bbws.instances.driver import InstanceSpec, SiteInfo, SiteSpec
 from bbws.instances.local import LocalDriver, wordpress
 
 

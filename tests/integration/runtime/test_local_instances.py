@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bbws.instances.driver import DriverError, InstanceSpec, SiteInfo
+from bbws.core.driver import DriverError, InstanceSpec, SiteInfo
 from bbws.instances.local import LocalDriver, naming, processes
 from tests.integration.runtime.helpers import Runtime, get, make_site, port_block
 

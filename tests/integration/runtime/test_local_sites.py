@@ -9,7 +9,7 @@ from pathlib import Path
 import pymysql
 import pytest
 
-from bbws.instances.driver import DriverError, InstanceSpec, SiteInfo
+from bbws.core.driver import DriverError, InstanceSpec, SiteInfo
 from tests.integration.runtime.helpers import Runtime, get, make_site, php_unserialize
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bbws.core.clock import SystemClock
-from bbws.instances.driver import DriverError, InstanceSpec
+from bbws.core.driver import DriverError, InstanceSpec
 from bbws.instances.local import LocalDriver
 from bbws.instances.local.mariadb import MariaDB
 from bbws.instances.local.versions import Toolbox

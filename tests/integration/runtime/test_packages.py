@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bbws.instances.driver import DriverError, InstanceSpec, SiteInfo
+from bbws.core.driver import DriverError, InstanceSpec, SiteInfo
 from tests.integration.runtime.helpers import Runtime, get
 
 ECHO_PLUGIN = """<?php

@@ -15,8 +15,7 @@ WAIT = 30.0
 
 
 def test_a_killed_mariadb_is_named_until_it_runs_again(runtime: Runtime, tmp_path: Path) -> None:
-    api = ApiHarness(tmp_path / "data", run_worker=False)
-    api.container.extras["runtime"] = runtime.driver
+    api = ApiHarness(tmp_path / "data", run_worker=False, driver=runtime.driver)
     Heartbeats(api.container.store).beat("elsewhere:1:abcd:1", in_hand=0)  # a worker runs elsewhere
     db = runtime.driver.db
     db.ensure_running()

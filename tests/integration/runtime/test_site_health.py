@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from bbws.core.clock import ManualClock, iso
-from bbws.instances.driver import InstanceSpec, SiteInfo
+from bbws.core.driver import InstanceSpec, SiteInfo
 from bbws.sites.health import EXPECTED_CRITICAL_TESTS, check_site
 from tests.integration.runtime.helpers import Runtime, make_site
 from tests.support.debian_packages import debian_plugin_folder

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from bbws.instances.driver import DriverError, InstanceSpec, SiteInfo
+from bbws.core.driver import DriverError, InstanceSpec, SiteInfo
 from bbws.instances.local import swap
 from bbws.instances.local.layout import MAINTENANCE_FLAG
 from tests.integration.runtime.helpers import Runtime, get, make_site

@@ -14,7 +14,7 @@ from typing import Any
 
 import pymysql
 
-from bbws.instances.driver import DriverError, InstanceSpec
+from bbws.core.driver import DriverError, InstanceSpec
 from bbws.instances.local import processes
 from bbws.instances.local.mariadb import MariaDB
 from tests.integration.runtime.helpers import Runtime, get, make_site

@@ -10,7 +10,5 @@ from tests.support.fake_driver import FakeSites, fake_health
 
 @pytest.fixture
 def api(tmp_path: Path) -> ApiHarness:
-    harness = ApiHarness(tmp_path / "data")
-    harness.container.extras["runtime"] = FakeSites()  # isolation is about the API; runtimes have their own tests
-    harness.container.extras["site_health"] = fake_health
-    return harness
+    # isolation is about the API; runtimes have their own tests
+    return ApiHarness(tmp_path / "data", driver=FakeSites(), site_health=fake_health)

@@ -17,10 +17,8 @@ class SiteHarness(ApiHarness):
     def __init__(self, data_dir: Path, **settings: Any) -> None:
         # starts now: history items carry a TTL that the store compares with the real time
         self.clock = ManualClock(datetime.now(UTC))
-        super().__init__(data_dir, clock=self.clock, **settings)
         self.driver = FakeSites()
-        self.container.extras["runtime"] = self.driver
-        self.container.extras["site_health"] = fake_health
+        super().__init__(data_dir, clock=self.clock, driver=self.driver, site_health=fake_health, **settings)
 
     def tenant_with_instances(self, *envs: str, **fields: Any) -> str:
         tenant = self.create_tenant(**fields)

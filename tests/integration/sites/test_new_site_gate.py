@@ -38,7 +38,7 @@ def answering(api: SiteHarness, monkeypatch: pytest.MonkeyPatch) -> Answering:
                 report["healthStatus"] = "UNHEALTHY"
             return report
 
-        api.container.extras["site_health"] = health
+        api.container.site_health = health
         return given
 
     return use

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bbws.instances.driver import DriverError
+from bbws.core.driver import DriverError
 from tests.integration.sites.conftest import SiteHarness
 from tests.support.api import rid
 

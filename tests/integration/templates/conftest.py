@@ -7,9 +7,8 @@ import pytest
 from fastapi import FastAPI
 
 from bbws.core.clock import iso
+from bbws.core.driver import InstanceSpec, SiteSpec
 from bbws.core.ids import new_id
-from bbws.instances.driver import InstanceSpec, SiteSpec
-from bbws.instances.runtime import driver_of
 from bbws.sites import keys as site_keys
 from bbws.sites.records import instance_spec_for
 from bbws.sites.templating_api import router as making_router
@@ -83,7 +82,7 @@ def write_site(api: ApiHarness, tenant_id: str, *, status: str = "ACTIVE", insta
     }
     if install and instance is not None:
         spec = instance_spec_for(store, record)
-        info = driver_of(api.container).install_site(
+        info = api.container.runtime.get().install_site(
             spec, SiteSpec(key=site_id, path=subdomain, title="Source", admin_email="owner@example.com")
         )
         record["url"] = info.url
@@ -96,9 +95,8 @@ class TemplateHarness(ApiHarness):
     """The API with the template routes over an in-memory runtime, and the built-in templates seeded."""
 
     def __init__(self, data_dir: Path) -> None:
-        super().__init__(data_dir)
         self.driver = TemplateFakes()
-        self.container.extras["runtime"] = self.driver
+        super().__init__(data_dir, driver=self.driver)
         with_template_routes(self.app)
         seed_builtin(self.container)
 

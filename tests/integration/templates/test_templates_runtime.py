@@ -13,9 +13,8 @@ import httpx
 import pytest
 
 from bbws.app import stop_runtime
+from bbws.core.driver import InstanceSpec, SiteSpec
 from bbws.core.ids import new_id
-from bbws.instances.driver import InstanceSpec, SiteSpec
-from bbws.instances.runtime import driver_of
 from bbws.sites.records import instance_spec_for
 from bbws.templates import records, service
 from bbws.templates.builtin import recipe_of, seed_builtin
@@ -47,7 +46,7 @@ class Live(ApiHarness):
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     api = Live(tmp_path_factory.mktemp("templates") / "data", instance_ports=PORTS)
-    missing = driver_of(api.container).missing()
+    missing = api.container.runtime.get().missing()
     if missing:  # scripts/setup.sh installs these; without them these tests must fail, not skip
         pytest.fail(f"the local runtime needs: {' '.join(missing)} (run scripts/setup.sh)")
     with_template_routes(api.app)
@@ -65,7 +64,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
 def import_into_new_site(api: Live, archive: Path) -> tuple[str, str]:
     """A new site in the tenant's instance made from the archive: (its driver key, its URL)."""
     key = new_id("site")
-    info = driver_of(api.container).import_site(
+    info = api.container.runtime.get().import_site(
         api.spec(),
         SiteSpec(key=key, path="s" + key[-10:], title="From a template", admin_email="o@example.com"),
         archive,
@@ -87,7 +86,7 @@ def test_builtin_templates_build_and_make_working_sites(live: Live, slug: str, t
     key, url = import_into_new_site(live, archive)
     front = get(url)
     assert front.status_code == 200
-    driver = driver_of(live.container)
+    driver = live.container.runtime.get()
     themes = driver.run_admin(live.spec(), key, "themes")
     assert [t["theme"] for t in themes if t["active"]] == [record["themeSlug"]]
     assert record["themeSlug"] in front.text  # the theme's own stylesheet or templates serve the page
@@ -157,7 +156,7 @@ def test_a_builtin_archive_from_an_older_recipe_is_built_again(live: Live, tmp_p
 
 def test_a_template_made_from_a_site_is_published_and_previewed(live: Live) -> None:
     site = write_site(live, live.tenant_id)
-    driver = driver_of(live.container)
+    driver = live.container.runtime.get()
     spec = live.spec()
     driver.run_admin(
         spec, site["key"], "create-post", {"title": "Our menu", "content": "Soup of the day", "type": "page"}

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
+from bbws.core.driver import InstanceSpec, SiteInfo, SiteSpec
 from bbws.core.errors import NotFound, UnprocessableEntity
 from bbws.core.handlers import JobContext
 from bbws.core.queue import Job
-from bbws.instances.driver import InstanceSpec, SiteInfo, SiteSpec
 from bbws.sites import templating
 from bbws.templates import keys, service
 from bbws.templates.archives import TemplateArchiveCorrupt
@@ -188,7 +188,7 @@ def test_a_failed_export_leaves_the_template_free_for_the_next_version_and_rerun
         operation_id=retry["operationId"],
         payload={"templateId": retry["result"]["templateId"], "tenantId": tenant_id, "siteId": site["siteId"]},
     )
-    again = templating.handle_make(job, JobContext(container=api.container, report=lambda *_: None))
+    again = templating.MakeTemplateJob()(job, JobContext(container=api.container, report=lambda *_: None))
     assert again is not None and again["version"] == 1
     assert api.get(slug).json()["latestVersion"] == 1
 

@@ -14,7 +14,7 @@ from standardwebhooks import Webhook
 from bbws.client import WebhookVerificationError, verify_webhook
 from bbws.core.clock import ManualClock, parse_iso
 from bbws.core.events import Event
-from bbws.notifications.delivery import deliver_due, fan_out
+from bbws.notifications.delivery import HttpSender, deliver_due, fan_out
 from tests.integration.webhooks.conftest import Receiver, make_webhook
 from tests.support.api import ApiHarness
 
@@ -189,7 +189,7 @@ def test_after_rotation_both_secrets_sign_for_a_day(local: ApiHarness, receiver:
 def test_the_destination_is_checked_again_at_delivery_time(local: ApiHarness, receiver: Receiver) -> None:
     tid = local.create_tenant()["tenantId"]
     hook = make_webhook(local, tid, receiver.url, ["bbws.site.created"])
-    local.container.settings.webhooks_allow_loopback = False  # as if the host now resolved to a private address
+    local.container.webhook_sender = HttpSender(allow_private=False)  # as if the host now resolved privately
     local.client.post(hook["_links"]["test"]["href"], headers=local.admin())
     assert deliver_due(local.container) == 1
     [delivery] = deliveries(local, hook)

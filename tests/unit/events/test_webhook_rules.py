@@ -13,7 +13,8 @@ import pytest
 from bbws.client import WebhookVerificationError, verify_webhook
 from bbws.core.clock import iso
 from bbws.core.errors import UnprocessableEntity
-from bbws.notifications import webhooks
+from bbws.notifications import destinations, webhooks
+from bbws.notifications import keys as webhook_keys
 from bbws.notifications.delivery import (
     BACKOFF_SECONDS,
     RETRY_WINDOW,
@@ -30,22 +31,22 @@ T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 @pytest.mark.parametrize("url", ["https://hooks.example.com/x?y=1", "http://93.184.215.14:8080/", "http://[::1]/"])
 def test_good_url_shapes(url: str) -> None:
-    assert webhooks.check_url_shape(url) == url
+    assert destinations.check_url_shape(url) == url
 
 
 @pytest.mark.parametrize("url", ["ftp://x", "//host/x", "https://", "http://a:b@host/", "http://host:0/",
                                  "http://host:70000/", "mailto:a@example.com", "javascript:alert(1)"])
 def test_bad_url_shapes(url: str) -> None:
     with pytest.raises(ValueError):
-        webhooks.check_url_shape(url)
+        destinations.check_url_shape(url)
 
 
 def test_event_type_patterns() -> None:
-    assert webhooks.check_event_types(["*", "bbws.tenant.parked", "bbws.site.*", "bbws.tenant.parked"]) == [
+    assert destinations.check_event_types(["*", "bbws.tenant.parked", "bbws.site.*", "bbws.tenant.parked"]) == [
         "*", "bbws.tenant.parked", "bbws.site.*"]
     for bad in (["bbws.tenant"], ["bbws.*"], ["bbws.tenant.parked.now"], ["BBWS.tenant.parked"], [""], ["*.*"]):
         with pytest.raises(ValueError):
-            webhooks.check_event_types(bad)
+            destinations.check_event_types(bad)
 
 
 @pytest.mark.parametrize(("address", "strict", "relaxed"), [
@@ -65,8 +66,8 @@ def test_event_type_patterns() -> None:
     ("::", "unspecified", "unspecified"),
 ])
 def test_destination_addresses(address: str, strict: str | None, relaxed: str | None) -> None:
-    assert webhooks.address_refused(address, allow_private=False) == strict
-    assert webhooks.address_refused(address, allow_private=True) == relaxed
+    assert destinations.address_refused(address, allow_private=False) == strict
+    assert destinations.address_refused(address, allow_private=True) == relaxed
 
 
 @pytest.mark.parametrize(("address", "strict", "relaxed"), [
@@ -99,8 +100,8 @@ def test_destination_addresses(address: str, strict: str | None, relaxed: str | 
 def test_ipv6_forms_that_carry_an_ipv4_address_are_judged_by_it(
     address: str, strict: str | None, relaxed: str | None
 ) -> None:
-    assert webhooks.address_refused(address, allow_private=False) == strict
-    assert webhooks.address_refused(address, allow_private=True) == relaxed
+    assert destinations.address_refused(address, allow_private=False) == strict
+    assert destinations.address_refused(address, allow_private=True) == relaxed
 
 
 def test_a_delivery_is_refused_when_the_host_now_resolves_to_a_6to4_of_loopback() -> None:
@@ -118,9 +119,9 @@ def test_every_resolved_address_must_be_allowed() -> None:
         return ["93.184.215.14", "10.0.0.7"]  # one bad answer is enough to refuse (DNS rebinding)
 
     with pytest.raises(UnprocessableEntity) as caught:
-        webhooks.destination_addresses("https://hooks.example.com/x", allow_private=False, resolve=resolve)
+        destinations.destination_addresses("https://hooks.example.com/x", allow_private=False, resolve=resolve)
     assert caught.value.code == "WEBHOOK_URL_NOT_ALLOWED" and "10.0.0.7 is private" in caught.value.detail
-    assert webhooks.destination_addresses("https://hooks.example.com/x", allow_private=True, resolve=resolve)
+    assert destinations.destination_addresses("https://hooks.example.com/x", allow_private=True, resolve=resolve)
 
 
 def test_secrets_are_whsec_base64_of_24_random_bytes() -> None:
@@ -149,7 +150,7 @@ def test_the_schedule_backs_off_and_ends_within_24_hours() -> None:
 
 def _delivery(**fields: Any) -> dict[str, Any]:
     return {"deliveryId": "dlv_1", "attempts": [], "version": 2, "createdAt": iso(T0), "status": "PENDING",
-            "GSI1PK": webhooks.DUE_INDEX, "GSI1SK": "x", **fields}
+            "GSI1PK": webhook_keys.DUE_INDEX, "GSI1SK": "x", **fields}
 
 
 def test_after_an_attempt() -> None:

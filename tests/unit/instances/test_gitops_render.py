@@ -11,7 +11,7 @@ from dataclasses import replace
 import hcl2
 import pytest
 
-from bbws.instances.driver import DriverError, InstanceSpec
+from bbws.core.driver import DriverError, InstanceSpec
 from bbws.instances.gitops.names import module_names, predicted_resources
 from bbws.instances.gitops.render import render_instance
 

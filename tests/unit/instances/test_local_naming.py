@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from bbws.instances.driver import DriverError
+from bbws.core.driver import DriverError
 from bbws.instances.local import naming
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bbws.core.clock import Clock, SystemClock
-from bbws.instances.driver import DriverError, DriverResult, InstanceSpec, RuntimeDriver, RuntimeStatus, Versions
+from bbws.core.driver import DriverError, DriverResult, InstanceSpec, RuntimeDriver, RuntimeStatus, Versions
 from bbws.instances.gitops.names import DEFAULT_DOMAIN, module_names, predicted_resources, tenant_dir
 from bbws.instances.gitops.render import render_instance
 from bbws.instances.gitops.repo import GitRepo, git_missing, is_work_tree

@@ -13,7 +13,7 @@ from typing import Any
 
 import hcl2
 
-from bbws.instances.driver import DriverError, InstanceSpec
+from bbws.core.driver import DriverError, InstanceSpec
 from bbws.instances.gitops.names import DEFAULT_DOMAIN, TENANT_ID, state_bucket, state_key
 
 HEADER = "# Written by the BBWS control plane (gitops runtime driver). Change the instance through the API, not here."

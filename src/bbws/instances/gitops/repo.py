@@ -16,8 +16,8 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
+from bbws.core.driver import DriverError
 from bbws.core.files import file_lock
-from bbws.instances.driver import DriverError
 
 COMMITTER = ("BBWS control plane", "gitops@bbws.io")
 TIMEOUT_SECONDS = 120

@@ -7,8 +7,8 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from bbws.core.driver import DriverError
 from bbws.core.files import open_private
-from bbws.instances.driver import DriverError
 from bbws.instances.local import naming
 
 

@@ -9,8 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bbws.core.files import write_private
-from bbws.instances.driver import (
+from bbws.core.driver import (
     DriverError,
     DriverResult,
     InstanceSpec,
@@ -20,6 +19,7 @@ from bbws.instances.driver import (
     SiteSpec,
     Versions,
 )
+from bbws.core.files import write_private
 from bbws.instances.local import naming, packages, ports, processes
 from bbws.instances.local.layout import MAINTENANCE_FLAG, InstanceFiles
 from bbws.instances.local.locks import Locks, SharedLock
@@ -60,7 +60,9 @@ class LocalDriver(RuntimeDriver):
         self.sites = Sites(db=self.db, cores=self.cores)
         self._locks = Locks()
         self._serving: set[Path] = set()  # instances this object started or adopted: stopped by shutdown()
-        self.supervisor = Supervisor([self.db.watch, PhpRestarts(self).check])
+        restarts = PhpRestarts(serving=self._serving, running_pid=self._running_pid, lock_of=self._instance_lock,
+                               serve=self._serve)
+        self.supervisor = Supervisor([self.db.watch, restarts.check])
 
     @classmethod
     def from_settings(cls, settings: Settings) -> LocalDriver:

@@ -15,8 +15,8 @@ from typing import Any
 
 import pymysql
 
+from bbws.core.driver import DriverError
 from bbws.core.files import CHILD_UMASK, file_lock, open_private, private_dir, write_private
-from bbws.instances.driver import DriverError
 from bbws.instances.local import mariadb_setup as setup
 from bbws.instances.local import processes
 from bbws.instances.local.databases import SiteDatabases

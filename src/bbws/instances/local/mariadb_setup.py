@@ -12,8 +12,8 @@ from typing import Any
 
 import pymysql
 
+from bbws.core.driver import DriverError
 from bbws.core.files import CHILD_UMASK, open_private, private_dir
-from bbws.instances.driver import DriverError
 from bbws.instances.local import config
 from bbws.instances.local.versions import Toolbox
 

@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
-from bbws.instances.driver import DriverError
+from bbws.core.driver import DriverError
 
 # Site keys name a database and a user (`wp_<key>`): MariaDB allows 64 characters for a database name.
 SITE_KEY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")

@@ -10,7 +10,7 @@ import zipfile
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from bbws.instances.driver import DriverError
+from bbws.core.driver import DriverError
 
 if TYPE_CHECKING:
     from bbws.instances.local.sites import Place, Sites

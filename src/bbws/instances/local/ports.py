@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from bbws.core.driver import DriverError
 from bbws.core.files import file_lock
-from bbws.instances.driver import DriverError
 from bbws.instances.local import layout, naming, processes
 from bbws.instances.local.layout import InstanceFiles
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bbws.core.driver import DriverError, SiteInfo, SiteSpec
 from bbws.core.files import open_private, private_dir
-from bbws.instances.driver import DriverError, SiteInfo, SiteSpec
 from bbws.instances.local import config, naming, wordpress
 from bbws.instances.local.layout import InstanceFiles
 from bbws.instances.local.mariadb import MariaDB

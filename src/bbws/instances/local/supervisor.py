@@ -13,15 +13,13 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from bbws.core.driver import DriverError, InstanceSpec
 from bbws.core.files import file_lock
-from bbws.instances.driver import DriverError, InstanceSpec
 from bbws.instances.local import processes
 from bbws.instances.local.layout import InstanceFiles
-
-if TYPE_CHECKING:
-    from bbws.instances.local.driver import LocalDriver
+from bbws.instances.local.locks import SharedLock
 
 log = logging.getLogger("bbws.runtime")
 
@@ -111,20 +109,29 @@ class Supervisor:
 
 
 class PhpRestarts:
-    """Supervisor check: the PHP group of every instance the driver serves is started again when it died."""
+    """Supervisor check: the PHP group of every instance the driver serves is started again when it died. It is
+    handed what it needs of the driver: the roots it serves (the live set), how to find a running server, the
+    instance's lock, and how to serve it."""
 
-    def __init__(self, driver: LocalDriver) -> None:
-        self.driver = driver
+    def __init__(
+        self,
+        *,
+        serving: set[Path],
+        running_pid: Callable[[InstanceFiles, int], int | None],
+        lock_of: Callable[[str], SharedLock],
+        serve: Callable[[InstanceSpec, InstanceFiles, dict[str, Any]], None],
+    ) -> None:
+        self.serving, self.running_pid, self.lock_of, self.serve = serving, running_pid, lock_of, serve
         self.backoffs: dict[Path, processes.Backoff] = {}
 
     def check(self) -> None:
-        driver, now = self.driver, time.monotonic()
-        for root in list(driver._serving):
+        now = time.monotonic()
+        for root in list(self.serving):
             files = InstanceFiles(root)
             state = files.read_state()
             port = state.get("port")
             backoff = self.backoffs.setdefault(root, processes.Backoff())
-            if isinstance(port, int) and driver._running_pid(files, port):
+            if isinstance(port, int) and self.running_pid(files, port):
                 if not backoff.started_at:
                     backoff.started(now)
                 continue
@@ -132,15 +139,15 @@ class PhpRestarts:
                 backoff.died(now)
             if not isinstance(port, int) or not backoff.due(now):
                 continue
-            lock = driver._instance_lock(root.name)
+            lock = self.lock_of(root.name)
             # Shared, like a site action: only an instance action (start, stop, update, removal) excludes a restart
             if not lock.acquire_shared(blocking=False):
                 continue  # an instance action is under way and starts or stops it itself
             try:
                 with file_lock(files.run / "supervise.lock", timeout=0) as mine:
                     # `bbws serve` and `bbws worker` may both serve it: one restarts, the other then sees it run
-                    if mine and root in driver._serving and not driver._running_pid(files, port):
-                        driver._serve(_spec_of(state), files, state)
+                    if mine and root in self.serving and not self.running_pid(files, port):
+                        self.serve(_spec_of(state), files, state)
                         backoff.started(time.monotonic())
                         log.warning("restarted the PHP server of an instance", extra={"instance": root.name})
             except (DriverError, KeyError, TypeError, OSError) as exc:

@@ -9,7 +9,7 @@ import subprocess
 import threading
 from pathlib import Path
 
-from bbws.instances.driver import DriverError, Versions
+from bbws.core.driver import DriverError, Versions
 from bbws.instances.local import naming
 
 _PHP_NAME = re.compile(r"^php(\d{1,2}\.\d{1,2})$")

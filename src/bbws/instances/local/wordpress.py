@@ -14,8 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bbws.core.driver import DriverError
 from bbws.core.files import CHILD_UMASK, make_private, private_dir, write_private
-from bbws.instances.driver import DriverError
 from bbws.instances.local import config, naming
 from bbws.instances.local.mariadb import unavailable
 from bbws.instances.local.versions import wordpress_version_of

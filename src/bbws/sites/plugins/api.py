@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Path, Query, Request, Response
+from fastapi import Path, Query, Request
 from fastapi.responses import JSONResponse
 
 from bbws.core.deps import ActorDep, Authz, Ctr
-from bbws.core.links import act, href, links
-from bbws.core.pagination import with_query
 from bbws.core.router import api_router, check_if_match, etag
+from bbws.jobs.api import accepted
+from bbws.jobs.schemas import OperationPublic
 from bbws.plugins.models import SLUG_PATTERN
 from bbws.sites.api_common import SITE, SiteId, TenantId, can_reach_tenant, load_site
-from bbws.sites.plugins import service
+from bbws.sites.plugins import requests, service
 from bbws.sites.plugins.schemas import (
     Kind,
     SiteDriftPublic,
@@ -25,6 +25,7 @@ from bbws.sites.plugins.schemas import (
     SitePluginUpdate,
     TenantDriftPublic,
 )
+from bbws.sites.plugins.views import drift_public, item_public, site_plugins_public, tenant_drift_public
 
 router = api_router("Sites")
 
@@ -32,15 +33,20 @@ PLUGINS = SITE + "/plugins"
 PLUGIN = PLUGINS + "/{slug}"
 Slug = Annotated[str, Path(pattern=SLUG_PATTERN, description="The plugin's or theme's folder name.")]
 KindQuery = Annotated[Kind, Query(description="plugin (default) or theme.")]
+# A change is checked at once as far as the platform can without WordPress (these answers change nothing), then
+# runs as an Operation holding the site: what only WordPress can tell (PLUG_001 for a package it does not have,
+# PLUG_004, THEME_ACTIVE, WP_001) ends that Operation FAILED with the code.
 CHANGE_ERRORS: dict[int | str, dict[str, Any]] = {
-    404: {"description": "SITE_002 (site), PLUG_001 (not in the catalog, or not installed on the site)"},
-    409: {"description": "OPERATION_IN_PROGRESS, PLUG_004 (already at that version), THEME_ACTIVE"},
+    404: {"description": "SITE_002 (site), PLUG_001 (not in the catalog)"},
+    409: {
+        "description": "OPERATION_IN_PROGRESS (an operation holds the site), THEME_ACTIVE (the site's theme), "
+        "INSTANCE_NOT_FOUND"
+    },
     422: {
         "description": "SITE_005 (site not ACTIVE), PLUG_002 (blocklisted), PLUG_003 (vulnerable), "
-        "PLUGIN_INCOMPATIBLE (WordPress too old), SITE_001 (option not allowed)"
+        "PLUGIN_INCOMPATIBLE (WordPress too old), SITE_001 (option not allowed, or a theme deactivated)"
     },
     412: {"description": "If-Match does not name the site's current version (its ETag)"},
-    502: {"description": "WP_001: WordPress or the runtime failed; nothing was declared"},
 }
 # Reads ask WordPress itself: a site with no instance, or a runtime that fails, answers like a change does.
 READ_ERRORS: dict[int | str, dict[str, Any]] = {
@@ -48,35 +54,6 @@ READ_ERRORS: dict[int | str, dict[str, Any]] = {
     409: {"description": "INSTANCE_NOT_FOUND: the site's environment has no instance to ask"},
     502: {"description": "WP_001: WordPress or the runtime failed"},
 }
-
-
-def _site_href(site: dict[str, Any]) -> str:
-    return href("tenants", site["tenantId"], "sites", site["siteId"])
-
-
-def _item_public(site: dict[str, Any], item: dict[str, Any]) -> dict[str, Any]:
-    own = with_query(f"{_site_href(site)}/plugins/{item['slug']}", {"kind": item["kind"]})
-    base = f"{_site_href(site)}/plugins/{item['slug']}"
-    query = "" if item["kind"] == "plugin" else "?kind=theme"
-    active = bool((item.get("actual") or {}).get("active"))
-    return {
-        **item,
-        "_links": links(
-            self=own,
-            site=_site_href(site),
-            status=act(f"{base}/status{query}", "PUT"),
-            config=act(f"{base}/config{query}", "PUT"),
-            update=act(f"{base}/update{query}", "PUT"),
-            delete=act(base + query, "DELETE") if not (item["kind"] == "theme" and active) else None,
-        ),
-    }
-
-
-def _drift_public(site: dict[str, Any], row: dict[str, Any]) -> dict[str, Any]:
-    return {
-        **row,
-        "_links": links(self=f"{_site_href(site)}/drift", site=_site_href(site), plugins=f"{_site_href(site)}/plugins"),
-    }
 
 
 @router.get(
@@ -87,27 +64,13 @@ def list_site_plugins(tenantId: TenantId, siteId: SiteId, ctr: Ctr, authz: Authz
     """Every plugin and theme the platform declared or WordPress reports, each with both views, and the drift."""
     site = load_site(ctr.store, authz, tenantId, siteId, "sites:read")
     items, drift = service.site_plugins(container=ctr, site=site)
-    return JSONResponse(
-        headers={"ETag": etag(site)},
-        content={
-            "items": [_item_public(site, i) for i in items],
-            "startAt": None,
-            "moreAvailable": False,
-            "drift": drift,
-            "_links": links(
-                self=f"{_site_href(site)}/plugins",
-                site=_site_href(site),
-                install=act(f"{_site_href(site)}/plugins"),
-                drift=f"{_site_href(site)}/drift",
-            ),
-        },
-    )
+    return JSONResponse(site_plugins_public(site, items, drift), headers={"ETag": etag(site)})
 
 
 @router.post(
     PLUGINS,
-    status_code=201,
-    response_model=SitePluginPublic,
+    status_code=202,
+    response_model=OperationPublic,
     summary="Install a catalog plugin or theme",
     responses=CHANGE_ERRORS,
 )
@@ -121,12 +84,12 @@ def install_site_plugin(
     actor: ActorDep,
 ) -> JSONResponse:
     """By `pluginId`, or `slug` (+ `kind`, `version`: the newest catalog version when omitted); activated unless
-    `activate` is false (a theme becomes the site's theme)."""
+    `activate` is false (a theme becomes the site's theme). An Operation holds the site while WordPress installs it;
+    its result names the package as installed."""
     site = load_site(ctr.store, authz, tenantId, siteId, "sites:write")
     check_if_match(request, site)
-    item = service.install(container=ctr, actor=actor, site=site, body=body.model_dump())
-    shown = _item_public(site, item)
-    return JSONResponse(shown, status_code=201, headers={"Location": shown["_links"]["self"]["href"]})
+    operation = requests.request_install(container=ctr, actor=actor, site=site, body=body.model_dump())
+    return accepted(operation, wake=ctr.wake)
 
 
 @router.get(
@@ -143,12 +106,13 @@ def get_site_plugin(
     found = next((i for i in items if i["kind"] == kind and i["slug"] == slug), None)
     if found is None:
         raise service.not_installed(kind, slug)
-    return JSONResponse(_item_public(site, found), headers={"ETag": etag(site)})
+    return JSONResponse(item_public(site, found), headers={"ETag": etag(site)})
 
 
 @router.put(
     PLUGIN + "/status",
-    response_model=SitePluginPublic,
+    status_code=202,
+    response_model=OperationPublic,
     summary="Activate or deactivate a plugin or theme",
     responses=CHANGE_ERRORS,
 )
@@ -163,16 +127,19 @@ def set_site_plugin_status(
     actor: ActorDep,
     kind: KindQuery = "plugin",
 ) -> JSONResponse:
-    """A theme can only be switched to (`active: true`)."""
+    """A theme can only be switched to (`active: true`). A package WordPress ships is declared from then on."""
     site = load_site(ctr.store, authz, tenantId, siteId, "sites:write")
     check_if_match(request, site)
-    item = service.set_status(container=ctr, actor=actor, site=site, kind=kind, slug=slug, active=body.active)
-    return JSONResponse(_item_public(site, item))
+    operation = requests.request_status(
+        container=ctr, actor=actor, site=site, kind=kind, slug=slug, active=body.active
+    )
+    return accepted(operation, wake=ctr.wake)
 
 
 @router.put(
     PLUGIN + "/config",
-    response_model=SitePluginPublic,
+    status_code=202,
+    response_model=OperationPublic,
     summary="Configure a plugin or theme (options)",
     responses=CHANGE_ERRORS,
 )
@@ -190,13 +157,16 @@ def configure_site_plugin(
     """Writes the options in WordPress and keeps them in the declared configuration (merged; null deletes)."""
     site = load_site(ctr.store, authz, tenantId, siteId, "sites:write")
     check_if_match(request, site)
-    item = service.configure(container=ctr, actor=actor, site=site, kind=kind, slug=slug, options=body.options)
-    return JSONResponse(_item_public(site, item))
+    operation = requests.request_config(
+        container=ctr, actor=actor, site=site, kind=kind, slug=slug, options=body.options
+    )
+    return accepted(operation, wake=ctr.wake)
 
 
 @router.put(
     PLUGIN + "/update",
-    response_model=SitePluginPublic,
+    status_code=202,
+    response_model=OperationPublic,
     summary="Update a plugin or theme to a catalog version",
     responses=CHANGE_ERRORS,
 )
@@ -214,13 +184,19 @@ def update_site_plugin(
     """To `version` or `pluginId`, or the newest catalog version; same checks as install; the active state stays."""
     site = load_site(ctr.store, authz, tenantId, siteId, "sites:write")
     check_if_match(request, site)
-    item = service.update(
+    operation = requests.request_update(
         container=ctr, actor=actor, site=site, kind=kind, slug=slug, version=body.version, plugin_id=body.pluginId
     )
-    return JSONResponse(_item_public(site, item))
+    return accepted(operation, wake=ctr.wake)
 
 
-@router.delete(PLUGIN, status_code=204, summary="Remove a plugin or theme from a site", responses=CHANGE_ERRORS)
+@router.delete(
+    PLUGIN,
+    status_code=202,
+    response_model=OperationPublic,
+    summary="Remove a plugin or theme from a site",
+    responses=CHANGE_ERRORS,
+)
 def remove_site_plugin(
     tenantId: TenantId,
     siteId: SiteId,
@@ -230,12 +206,12 @@ def remove_site_plugin(
     authz: Authz,
     actor: ActorDep,
     kind: KindQuery = "plugin",
-) -> Response:
-    """A plugin is deactivated first; the site's active theme cannot be removed (409 THEME_ACTIVE)."""
+) -> JSONResponse:
+    """A plugin is deactivated first; the site's active theme cannot be removed (THEME_ACTIVE)."""
     site = load_site(ctr.store, authz, tenantId, siteId, "sites:write")
     check_if_match(request, site)
-    service.remove(container=ctr, actor=actor, site=site, kind=kind, slug=slug)
-    return Response(status_code=204)
+    operation = requests.request_remove(container=ctr, actor=actor, site=site, kind=kind, slug=slug)
+    return accepted(operation, wake=ctr.wake)
 
 
 @router.get(
@@ -253,7 +229,7 @@ def site_drift(tenantId: TenantId, siteId: SiteId, ctr: Ctr, authz: Authz) -> JS
         "drift": drift,
         "error": None,
     }
-    return JSONResponse(_drift_public(site, row))
+    return JSONResponse(drift_public(site, row))
 
 
 @router.get("/tenants/{tenantId}/drift", response_model=TenantDriftPublic, summary="Plugin and theme drift of a tenant")
@@ -267,16 +243,4 @@ def tenant_drift(tenantId: TenantId, ctr: Ctr, authz: Authz) -> JSONResponse:
         )
 
     rows = service.tenant_drift(container=ctr, tenant_id=tenantId, can_read=readable)
-    items = [_drift_public({"tenantId": tenantId, "siteId": r["siteId"]}, r) for r in rows]
-    return JSONResponse(
-        {
-            "tenantId": tenantId,
-            "items": items,
-            "sitesWithDrift": sum(1 for r in rows if r["drift"]),
-            "_links": links(
-                self=href("tenants", tenantId, "drift"),
-                tenant=href("tenants", tenantId),
-                sites=href("tenants", tenantId, "sites"),
-            ),
-        }
-    )
+    return JSONResponse(tenant_drift_public(tenantId, rows))

@@ -1,7 +1,7 @@
 """The runtime driver port: what the instance and site services need from whatever runs WordPress.
 
-Two adapters implement it: `local` (a private MariaDB and `php -S` process groups on this machine) and
-`gitops` (Terraform committed to a git repository; ECS events settle the state). Every method is
+Two adapters in `bbws.instances` implement it: `local` (a private MariaDB and `php -S` process groups on this
+machine) and `gitops` (Terraform committed to a git repository; ECS events settle the state). Every method is
 idempotent: a job that crashed half way calls it again and it finishes what is missing.
 """
 
