@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 SITES = Path(__file__).resolve().parents[2] / "src" / "bbws" / "sites"
-ROUTERS = ("api.py", "api_ops.py", "templating_api.py")
+ROUTERS = ("api.py", "api_ops.py", "templating_api.py", "plugins/api.py")
 # Routers whose route permission goes through `load_site` / `can_reach_tenant`: any other question to the
 # authorizer is a role rule of the service.
 AUTHZ_BY_LOAD = ("api.py", "api_ops.py")

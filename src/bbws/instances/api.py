@@ -55,9 +55,7 @@ def _sees_internals(authz: Authz) -> bool:
 
 
 def _act(ctr: Ctr, actor: ActorDep, item: dict[str, Any], action: InstanceAction, **params: Any) -> JSONResponse:
-    if action is InstanceAction.START:
-        service.require_active_tenant(get_tenant(store=ctr.store, tenant_id=item["tenantId"]))
-    operation = service.request_action(
+    operation = service.request_change(
         store=ctr.store, clock=ctr.clock, actor=actor, instance=item, action=action, params=params
     )
     return accepted(operation, wake=ctr.wake)

@@ -19,6 +19,7 @@ from bbws.instances.views import audit_instance
 from bbws.jobs.operations import start_operation
 from bbws.tenants import keys
 from bbws.tenants.models import TenantStatus
+from bbws.tenants.service import get_tenant
 
 JOB = "InstanceWork"
 OPERATION_TYPES = {a: f"INSTANCE_{a.value.upper()}" for a in InstanceAction}
@@ -173,6 +174,17 @@ def create_instance(
     except ConditionFailed as exc:
         raise Conflict(f"Tenant {tenant_id} already has an instance in {env}.", code="INSTANCE_EXISTS") from exc
     return operation
+
+
+def request_change(
+    *, store: ItemStore, clock: Clock, actor: Actor, instance: dict[str, Any], action: InstanceAction,
+    params: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """An action a user asks for: a start needs the tenant ACTIVE (a parked or suspended tenant keeps its
+    instances stopped; its own unpark or resume starts them, through `request_action`)."""
+    if action is InstanceAction.START:
+        require_active_tenant(get_tenant(store=store, tenant_id=instance["tenantId"]))
+    return request_action(store=store, clock=clock, actor=actor, instance=instance, action=action, params=params)
 
 
 def request_action(

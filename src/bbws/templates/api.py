@@ -17,14 +17,10 @@ from bbws.core.router import api_router, etag, not_modified
 from bbws.core.schemas import page_of
 from bbws.jobs.api import accepted
 from bbws.jobs.schemas import OperationPublic
-from bbws.templates import keys, previews, records, service
+from bbws.templates import keys, previews, service
 from bbws.templates.models import (
     CATEGORY_PATTERN,
     TemplateStatus,
-    shown_version,
-    template_not_found,
-    version_visible,
-    visible,
 )
 from bbws.templates.platform import preview_spec
 from bbws.templates.schemas import (
@@ -49,23 +45,6 @@ ADMIN = "templates:write"  # only platform admins hold it (no tenant role grants
 
 def _platform_admin(authz: Authorizer) -> bool:
     return authz.allowed(ADMIN)
-
-
-def _visible(ctr: Ctr, ref: str, admin: bool) -> tuple[dict[str, Any], dict[str, Any] | None]:
-    """The template (and the version the ref names) as this caller may see it: users see published ones only."""
-    template, parsed = records.load(store=ctr.store, ref=ref)
-    statuses = records.statuses(template)
-    if not visible(statuses, platform_admin=admin):
-        raise template_not_found(ref)
-    if parsed.version is None:
-        return template, None
-    status = statuses.get(parsed.version)
-    if status is None or not version_visible(status, platform_admin=admin):
-        raise template_not_found(ref)
-    version = records.get_version(store=ctr.store, template_id=template["templateId"], number=parsed.version)
-    if version is None:
-        raise template_not_found(ref)
-    return template, version
 
 
 @router.get("/templates", response_model=TemplatePage, summary="List templates")
@@ -111,7 +90,7 @@ def get_template(templateRef: TemplateRef, request: Request, ctr: Ctr, authz: Au
     """By id or slug; `business@2` describes version 2. Unpublished templates and versions are visible to
     platform admins only."""
     admin = _platform_admin(authz)
-    template, version = _visible(ctr, templateRef, admin)
+    template, version = service.visible_template(store=ctr.store, ref=templateRef, platform_admin=admin)
     body = template_public(template, version=version, platform_admin=admin)
     return not_modified(request, template) or JSONResponse(body, headers={"ETag": etag(template)})
 
@@ -125,7 +104,7 @@ def get_template(templateRef: TemplateRef, request: Request, ctr: Ctr, authz: Au
 def list_versions(templateRef: TemplateRef, request: Request, ctr: Ctr, authz: Authz, pages: Pages) -> JSONResponse:
     """Newest first. Users see PUBLISHED versions; platform admins see every version."""
     admin = _platform_admin(authz)
-    template, _ = _visible(ctr, templateRef, admin)
+    template, _ = service.visible_template(store=ctr.store, ref=templateRef, platform_admin=admin)
     filters = {} if admin else {"status": TemplateStatus.PUBLISHED.value}
     start = ctr.cursors.start_of(pages.start_at, request.url.path, filters)
     page = ctr.store.query(
@@ -144,14 +123,6 @@ def list_versions(templateRef: TemplateRef, request: Request, ctr: Ctr, authz: A
         page_size=pages.page_size,
         render=lambda item: version_public(item, platform_admin=admin),
     )
-
-
-def _preview_number(template: dict[str, Any], version: dict[str, Any] | None, admin: bool) -> int:
-    statuses = records.statuses(template)
-    number = version["number"] if version else (shown_version(statuses) if admin else template.get("currentVersion"))
-    if number is None:
-        raise template_not_found(template["slug"])
-    return int(number)
 
 
 @router.post(
@@ -179,7 +150,7 @@ def create_preview(
             errors=[{"field": "version", "message": "also named in the path"}],
         )
     ref = templateRef if body.version is None else f"{templateRef}@{body.version}"
-    template, version = _visible(ctr, ref, admin)
+    template, version = service.visible_template(store=ctr.store, ref=ref, platform_admin=admin)
     if body.tenantId is not None:
         authz.require("templates:read", tenant_id=body.tenantId)
         tenant_id = body.tenantId
@@ -195,7 +166,7 @@ def create_preview(
         clock=ctr.clock,
         actor=actor,
         template=template,
-        number=_preview_number(template, version, admin),
+        number=service.preview_number(template, version, platform_admin=admin),
         tenant_id=tenant_id,
     )
     return accepted(operation, wake=ctr.wake)
@@ -210,8 +181,8 @@ def create_preview(
 def get_preview(templateRef: TemplateRef, ctr: Ctr, authz: Authz) -> JSONResponse:
     """The preview of the version (default: the current one): its URL once READY."""
     admin = _platform_admin(authz)
-    template, version = _visible(ctr, templateRef, admin)
-    number = _preview_number(template, version, admin)
+    template, version = service.visible_template(store=ctr.store, ref=templateRef, platform_admin=admin)
+    number = service.preview_number(template, version, platform_admin=admin)
     preview = previews.get_preview(store=ctr.store, template_id=template["templateId"], number=number)
     if preview is None:
         raise NotFound(

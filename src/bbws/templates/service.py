@@ -19,8 +19,11 @@ from bbws.templates.models import (
     check_transition,
     current_version,
     newest,
+    shown_version,
     template_not_found,
     usable_version,
+    version_visible,
+    visible,
 )
 
 log = logging.getLogger("bbws.templates")
@@ -200,3 +203,35 @@ def count_use(*, store: ItemStore, template_id: str) -> None:
         except ConditionFailed:
             continue
     log.warning("template usage count not updated", extra={"templateId": template_id})
+
+
+def visible_template(
+    *, store: ItemStore, ref: str, platform_admin: bool
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """The template (and the version the ref names) as this caller may see it: users see published ones only;
+    anything else is TEMPLATE_NOT_FOUND, so a draft is not given away."""
+    template, parsed = records.load(store=store, ref=ref)
+    statuses = records.statuses(template)
+    if not visible(statuses, platform_admin=platform_admin):
+        raise template_not_found(ref)
+    if parsed.version is None:
+        return template, None
+    status = statuses.get(parsed.version)
+    if status is None or not version_visible(status, platform_admin=platform_admin):
+        raise template_not_found(ref)
+    version = records.get_version(store=store, template_id=template["templateId"], number=parsed.version)
+    if version is None:
+        raise template_not_found(ref)
+    return template, version
+
+
+def preview_number(template: dict[str, Any], version: dict[str, Any] | None, *, platform_admin: bool) -> int:
+    """The version a preview shows: the one named, else the current one (a platform admin: the one shown)."""
+    statuses = records.statuses(template)
+    if version:
+        number = version["number"]
+    else:
+        number = shown_version(statuses) if platform_admin else template.get("currentVersion")
+    if number is None:
+        raise template_not_found(template["slug"])
+    return int(number)

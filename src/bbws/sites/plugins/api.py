@@ -102,10 +102,7 @@ def get_site_plugin(
     tenantId: TenantId, siteId: SiteId, slug: Slug, ctr: Ctr, authz: Authz, kind: KindQuery = "plugin"
 ) -> JSONResponse:
     site = load_site(ctr.store, authz, tenantId, siteId, "sites:read")
-    items, _ = service.site_plugins(container=ctr, site=site)
-    found = next((i for i in items if i["kind"] == kind and i["slug"] == slug), None)
-    if found is None:
-        raise service.not_installed(kind, slug)
+    found = service.site_plugin(container=ctr, site=site, kind=kind, slug=slug)
     return JSONResponse(item_public(site, found), headers={"ETag": etag(site)})
 
 

@@ -33,6 +33,15 @@ def site_plugins(*, container: Container, site: dict[str, Any]) -> tuple[list[di
     return site_items(site.get("declared"), plugins, themes)
 
 
+def site_plugin(*, container: Container, site: dict[str, Any], kind: str, slug: str) -> dict[str, Any]:
+    """One plugin or theme of the site, declared or installed (PLUG_001 when neither)."""
+    items, _ = site_plugins(container=container, site=site)
+    found = next((i for i in items if i["kind"] == kind and i["slug"] == slug), None)
+    if found is None:
+        raise not_installed(kind, slug)
+    return found
+
+
 def site_drift(*, container: Container, site: dict[str, Any]) -> list[dict[str, Any]]:
     return site_plugins(container=container, site=site)[1]
 
