@@ -22,6 +22,7 @@ BENCHMARKS: dict[str, tuple[str, str]] = {
     "events": ("bench.events", "events/s through the relay + webhook dispatcher to a local receiver vs a bare sender"),
     "instance-site": ("bench.instance_site", "WordPress site install vs a shell script; warm GETs vs plain php -S"),
     "sites": ("bench.sites", "site create from a template and clone through the API vs the same steps raw"),
+    "coldstart": ("bench.coldstart", "a fresh process answering one GET through the tenant Lambda vs a bare resolver"),
 }
 
 

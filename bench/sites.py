@@ -31,11 +31,12 @@ from urllib.parse import urlsplit
 import httpx
 from fastapi.testclient import TestClient
 
-from bbws.app import build_container, build_worker, create_app, stop_runtime
+from bbws.app import build_container, build_worker, create_app
 from bbws.core.ids import new_id
 from bbws.core.settings import Settings
 from bbws.instances.local import LocalDriver, config, naming, processes
 from bbws.instances.local.wordpress import PHP_DIR
+from bbws.instances.runtime import stop_runtime
 from bbws.sites.records import get_site, instance_spec_for
 from bbws.templates.archives import read_manifest
 from bench.common import Goal, median, table

@@ -17,6 +17,7 @@ from bbws.core.ports import HealthChecker
 from bbws.core.settings import Settings
 from bbws.core.store import ItemStore
 from bbws.tenants.roles import grant_role
+from tests.support.waiting import drain
 
 
 def rid(prefix: str = "x") -> str:
@@ -51,13 +52,7 @@ class ApiHarness:
 
     def run_jobs(self, *, limit: int = 1000) -> int:
         """Run queued jobs in this thread until none is left (what the in-process worker does in `serve`)."""
-        ran = 0
-        while ran < limit:
-            done = self.worker.run_once(max_messages=10)
-            if not done:
-                return ran
-            ran += done
-        raise AssertionError(f"jobs still queued after {limit} runs")
+        return drain(self.worker, limit=limit)
 
     def wait(self, response: Any) -> dict[str, Any]:
         """Run the jobs an accepted (202) call queued and return its finished Operation."""

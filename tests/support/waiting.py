@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
+
+if TYPE_CHECKING:
+    from bbws.jobs.worker import Worker
 
 T = TypeVar("T")
 
@@ -19,3 +22,15 @@ def wait_until(probe: Callable[[], T], *, timeout: float, every: float = 0.05) -
             return found
         time.sleep(every)
     return None
+
+
+def drain(worker: Worker, *, limit: int) -> int:
+    """Run queued jobs in this thread until none is left (what the worker beside the API does); returns how many
+    ran. More than `limit` is a job that keeps queueing others: the test fails saying so."""
+    ran = 0
+    while ran < limit:
+        done = worker.run_once(max_messages=10)
+        if not done:
+            return ran
+        ran += done
+    raise AssertionError(f"jobs still queued after {limit} runs")

@@ -15,6 +15,7 @@ from bbws import app
 from bbws.core import handlers as registry_module
 from bbws.core.handlers import ClaimedJob, HandlerRegistry
 from bbws.instances import service as instances
+from bbws.jobs.deferred import RELEASE_JOB
 from bbws.sites import history
 from bbws.sites import service as sites
 from bbws.sites.holds import CLEANUP_JOB
@@ -25,7 +26,7 @@ from bbws.tenants.lifecycle import JOB as TENANT_JOB
 
 def test_every_queued_job_has_its_handler_and_nothing_more() -> None:
     queued = {TENANT_JOB, instances.JOB, *sites.JOBS.values(), CLEANUP_JOB, history.CHECK_JOB, MAKE_JOB,
-              previews.PREVIEW_JOB, PURGE_JOB}
+              previews.PREVIEW_JOB, PURGE_JOB, RELEASE_JOB}
     assert set(app.build_handlers().names()) == queued
 
 
@@ -82,4 +83,4 @@ def test_every_job_on_a_claimed_resource_runs_the_one_claimed_sequence() -> None
     kinds = sorted(job.kind for job in registry.claimed())
     assert kinds == ["instance", "site", "template", "tenant"]
     unclaimed = {name for name in registry.names() if not isinstance(registry.handler_for(name), ClaimedJob)}
-    assert unclaimed == {CLEANUP_JOB, history.CHECK_JOB, previews.PREVIEW_JOB, PURGE_JOB}
+    assert unclaimed == {CLEANUP_JOB, history.CHECK_JOB, previews.PREVIEW_JOB, PURGE_JOB, RELEASE_JOB}

@@ -1,5 +1,6 @@
-"""Lambda entry points (HTTP, SQS consumer, outbox relay): thin adapters from AWS events to the same code
-the server runs. Each Lambda instance builds its container once, from `BBWS_*` settings, at cold start."""
+"""Lambda entry points (one HTTP function per service, the SQS consumer, the outbox relay, the schedule, the DLQ,
+ECS events): thin adapters from AWS events to the same code the server runs. Each Lambda instance builds its
+container once, from `BBWS_*` settings, at its first event (see docs/aws/lambdas.md)."""
 
 from __future__ import annotations
 
@@ -12,19 +13,20 @@ from bbws.core.container import Container
 from bbws.core.settings import Settings
 
 _lock = threading.Lock()
-_container: Container | None = None
+_containers: dict[str, Container] = {}
+ALL = "all"  # `bbws.app.ALL`, spelled here so that importing an entry point does not load the app
 
 
-def container() -> Container:
-    """This Lambda instance's container (`BBWS_MODE=aws`, `BBWS_STORE=dynamodb`, `BBWS_QUEUE=sqs`, ...)."""
-    global _container
-    if _container is None:
+def container(service: str = ALL) -> Container:
+    """This Lambda instance's container (`BBWS_MODE=aws`, `BBWS_STORE=dynamodb`, `BBWS_QUEUE=sqs`, ...): of one
+    HTTP service, or of all of them (the workers)."""
+    if service not in _containers:
         with _lock:
-            if _container is None:
+            if service not in _containers:
                 from bbws.app import build_container
 
-                _container = build_container(_settings())
-    return _container
+                _containers[service] = build_container(_settings(), service=service)
+    return _containers[service]
 
 
 def _settings() -> Settings:
@@ -34,7 +36,9 @@ def _settings() -> Settings:
     return Settings(data_dir=Path(tempfile.gettempdir()) / "bbws")
 
 
-def use_container(value: Container | None) -> None:
-    """Replace the cached container (tests; None builds it again from settings on the next call)."""
-    global _container
-    _container = value
+def use_container(value: Container | None, service: str = ALL) -> None:
+    """Replace the cached container (tests; None builds every one again from settings on the next call)."""
+    if value is None:
+        _containers.clear()
+    else:
+        _containers[service] = value

@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from bbws.cli.aws import aws_app
 from bbws.cli.catalog import plugins_app, templates_app
 from bbws.cli.common import DataDir, literal, load_settings
 from bbws.cli.dlq import dlq_app
@@ -36,6 +37,7 @@ app.add_typer(sites_app, name="sites")
 sites_app.add_typer(site_plugins_app, name="plugins")
 app.add_typer(templates_app, name="templates")
 app.add_typer(plugins_app, name="plugins")
+app.add_typer(aws_app, name="aws")
 out = Console(soft_wrap=True)
 
 PLATFORM_ROLE_GROUPS = {"ADMIN": "platform-admin", "OPERATOR": "platform-operator", "VIEWER": "platform-viewer"}
@@ -131,9 +133,10 @@ def worker_command(
     concurrency: Annotated[int, typer.Option(min=1, max=32, help="Jobs to run at the same time.")] = 1,
 ) -> None:
     """Run job workers in the foreground (no API). SIGTERM or Ctrl-C stops them after the jobs in hand."""
-    from bbws.app import build_container, start_runtime_in_background, stop_runtime
+    from bbws.app import build_container
     from bbws.cli.workers import run_workers
     from bbws.core import logs
+    from bbws.instances.runtime import start_runtime_in_background, stop_runtime
 
     settings = settings_for(data_dir)
     logs.configure(settings.log_level)

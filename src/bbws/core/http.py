@@ -36,7 +36,8 @@ _HTTP_CODES = {
 
 
 def _valid_request_id(value: str) -> bool:
-    return 0 < len(value) <= 128 and all(c.isalnum() or c in "-_.:" for c in value)
+    # "=": API Gateway's request ids are base64 (`Jz1tQjJ0oAMEVxw=`) and the HTTP Lambdas pass them on
+    return 0 < len(value) <= 128 and all(c.isalnum() or c in "-_.:=" for c in value)
 
 
 def problem_response(error: ApiError, *, instance: str, request_id: str, user_agent: str | None = None) -> JSONResponse:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import threading
 
 from bbws.core.container import Container
 from bbws.core.driver import DriverError, RuntimeDriver
@@ -15,6 +16,7 @@ from bbws.instances.service import spec_of
 from bbws.tenants import keys
 
 log = logging.getLogger("bbws.instances")
+RESTORE_JOIN_SECONDS = 60.0  # a start under way ends within its own timeouts (PHP 20 s, MariaDB 30 s)
 
 
 def build_driver(settings: Settings) -> RuntimeDriver:
@@ -90,3 +92,40 @@ def missing_for(settings: Settings) -> list[str]:
         return build_driver(settings).missing()
     except DriverError as exc:
         return [exc.reason]
+
+
+def start_runtime(container: Container, *, restore: Restore | None = None) -> None:
+    """Bring back the instances that should be serving (reconcile desired vs actual)."""
+    try:
+        counts = reconcile(container, restore=restore)
+    except Exception:  # the API must come up even when the runtime cannot (missing packages are reported)
+        log.exception("instances could not be reconciled")
+        return
+    if counts["started"] or counts["failed"]:
+        log.info("instances reconciled", extra=counts)
+
+
+def start_runtime_in_background(container: Container) -> None:
+    """Note which instances should be serving (a store query, before any job is taken), then bring them back in
+    a thread. A job for an instance not back yet starts it itself or waits for its start (`bring_back`)."""
+    try:
+        restore = to_restore(container.store)
+    except Exception:  # the store is down: nothing to restore now; jobs and the supervisor carry on
+        log.exception("instances to restore could not be listed")
+        return
+    container.restore = restore
+    restore.thread = threading.Thread(target=start_runtime, args=(container,), kwargs={"restore": restore},
+                                      name="bbws-runtime-restore", daemon=True)
+    restore.thread.start()
+
+
+def stop_runtime(container: Container) -> None:
+    """Stop the instances' processes this server started (their data stays; the next start brings them back)."""
+    restore, container.restore = container.restore, None
+    if restore is not None:  # no instance is started after the driver shut down
+        restore.stopping.set()
+        if restore.thread is not None:
+            restore.thread.join(RESTORE_JOIN_SECONDS)
+    driver = container.runtime.built
+    if driver is not None:
+        driver.shutdown()

@@ -11,7 +11,6 @@ from typing import Any
 from bbws.core.changes import Actor, Changes
 from bbws.core.clock import Clock
 from bbws.core.driver import DriverError, DriverResult, InstanceSpec, RuntimeDriver
-from bbws.core.errors import Conflict
 from bbws.core.handlers import ClaimedJob, Handler, JobContext, PermanentFailure
 from bbws.core.hooks import InstanceRemoved
 from bbws.core.links import href
@@ -20,7 +19,6 @@ from bbws.core.store import ItemStore, version_is
 from bbws.instances import service
 from bbws.instances.models import (
     AWAITING,
-    IN_FLIGHT,
     SETTLED,
     InstanceAction,
     InstanceStatus,
@@ -212,7 +210,6 @@ class InstanceJob(ClaimedJob):
         )
 
 
-
 # tenant action -> (instance statuses it applies to, the instance action it requests)
 TENANT_CASCADE: dict[LifecycleAction, tuple[frozenset[InstanceStatus], InstanceAction]] = {
     LifecycleAction.PARK: (frozenset({S.ACTIVE}), A.STOP),
@@ -221,20 +218,6 @@ TENANT_CASCADE: dict[LifecycleAction, tuple[frozenset[InstanceStatus], InstanceA
     LifecycleAction.RESUME: (frozenset({S.SUSPENDED}), A.START),
     LifecycleAction.DELETE: (frozenset({S.ACTIVE, S.SUSPENDED, S.FAILED, S.WORKFLOW_FAILED}), A.DELETE),
 }
-
-
-def refuse_while_busy(store: ItemStore, tenant: dict[str, Any], action: str) -> None:
-    """A tenant action that moves instances waits until none of them is in the middle of an operation."""
-    if action not in TENANT_CASCADE:
-        return
-    for item in service.list_instances(store=store, tenant_id=tenant["tenantId"]):
-        if InstanceStatus(item["status"]) in IN_FLIGHT or item.get("pendingOperationId"):
-            raise Conflict(
-                f"Instance {item['instanceId']} ({item['environment']}) is {item['status']}; "
-                "retry when its operation has finished.",
-                code="OPERATION_IN_PROGRESS",
-                instanceId=item["instanceId"],
-            )
 
 
 def cascade(changes: Changes, store: ItemStore, tenant: dict[str, Any], action: str) -> None:

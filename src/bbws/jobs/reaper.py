@@ -35,13 +35,14 @@ class DeadLetterReaper:
             for letter in letters:
                 if letter.job.message_id not in self._seen:
                     self._seen.add(letter.job.message_id)
-                    failed += self._fail(letter.job.operation_id, letter.last_error)
+                    failed += self.fail(letter.job.operation_id, letter.last_error)
             if len(letters) < 100:
                 break
             after = letters[-1].job.message_id
         return failed
 
-    def _fail(self, operation_id: str | None, reason: str | None) -> int:
+    def fail(self, operation_id: str | None, reason: str | None) -> int:
+        """Fail one dead-lettered job's Operation and release what it held; 0 when it had finished already."""
         op = ops.get_operation(self.container.store, operation_id) if operation_id else None
         if op is None or op["status"] in ops.FINISHED:
             return 0

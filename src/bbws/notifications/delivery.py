@@ -9,10 +9,9 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
-import httpx
 from standardwebhooks import Webhook
 
 from bbws.core.changes import Actor, Changes
@@ -26,6 +25,9 @@ from bbws.core.store import NOT_EXISTS, ConditionFailed, ItemStore, version_is
 from bbws.notifications import destinations, webhooks
 from bbws.notifications import keys as webhook_keys
 from bbws.notifications.webhooks_schemas import DeliveryStatus
+
+if TYPE_CHECKING:  # loaded by the first send: the tenant service's Lambda imports this module and never sends
+    import httpx
 
 log = logging.getLogger("bbws.webhooks")
 
@@ -293,6 +295,8 @@ class HttpSender:
         self._tls = ssl.create_default_context()
 
     def __call__(self, url: str, body: bytes, headers: dict[str, str]) -> SendResult:
+        import httpx
+
         started = time.monotonic()
         try:
             address = destinations.destination_addresses(url, allow_private=self.allow_private, resolve=self.resolve)[0]

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from bbws.core.keys import tenant_pk
+from bbws.tenants.keys import SITE_PREFIX as SITE_PREFIX  # spelled where the tenant service also reads it
 
-SITE_PREFIX = "SITE#"
 SUBDOMAIN_PREFIX = "SUBDOMAIN#"
 SITE_COUNT_PREFIX = "SITECOUNT#"
 HEALTH_SWEEP_KEY = ("SITES#HEALTH", "SWEEP")  # when the next periodic health sweep is due (one for the platform)

@@ -135,6 +135,9 @@ def user_tenants_index(user_id: str) -> str:
     return member_indexes(user_id, "")["GSI1PK"]
 
 
+# A site's record is in its tenant's partition too: the tenant service reads where a site sits in the tree (who
+# may follow its operations) without the sites context, whose `keys` module names the same prefix from here.
+SITE_PREFIX = "SITE#"
 INSTANCE_PREFIX = "INSTANCE#"
 ALL_INSTANCES = "INSTANCES"  # GSI1: every instance of the platform (what `bbws serve` reconciles on start)
 

@@ -13,6 +13,7 @@ from botocore.exceptions import ClientError
 import bbws.aws
 from bbws.app import build_store
 from bbws.aws import http as http_entry
+from bbws.aws import instances_http, sites_http, tenants_http
 from bbws.core.settings import Settings
 from bbws.jobs.sqs_queue import create_queues
 from tests.integration.aws.lambda_events import BUS
@@ -92,4 +93,5 @@ def fresh_lambda_container() -> Iterator[None]:
     """Each test gives the Lambda entry points their own container and forgets it afterwards."""
     yield
     bbws.aws.use_container(None)
-    http_entry.reset()
+    for entry in (http_entry.app, tenants_http.app, instances_http.app, sites_http.app):
+        entry.reset()

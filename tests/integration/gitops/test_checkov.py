@@ -5,40 +5,18 @@
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bbws.instances.gitops.driver import find_module
+from tests.support.checkov import checkov
 
-ROOT = Path(__file__).parents[3]
-SCRIPT = ROOT / "scripts" / "checkov.sh"
 SKIP = re.compile(r"#checkov:skip=(CKV2?_AWS_\d+):(.*)$", re.MULTILINE)
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(shutil.which("python3") is None, reason="python3 is needed to install checkov"),
-]
-
-
-def checkov(module: Path) -> dict[str, Any]:
-    done = subprocess.run(
-        ["bash", str(SCRIPT), "--output", "json"],
-        cwd=ROOT,
-        env={**os.environ, "CHECKOV_MODULE": str(module)},
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    assert done.returncode in (0, 1), done.stderr[-2000:]  # 1: checks failed (read below)
-    report = json.loads(done.stdout)
-    return dict(report if isinstance(report, dict) else report[0])
+pytestmark = pytest.mark.slow
 
 
 def failed(report: dict[str, Any]) -> set[tuple[str, str]]:

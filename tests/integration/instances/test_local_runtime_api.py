@@ -8,8 +8,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bbws.app import start_runtime, stop_runtime
 from bbws.core.driver import SiteSpec
+from bbws.instances.runtime import start_runtime, stop_runtime
 from bbws.instances.service import spec_of
 from bbws.tenants import keys
 from tests.support.api import ApiHarness

@@ -9,9 +9,9 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from bbws.app import start_runtime_in_background, stop_runtime
 from bbws.core.driver import DriverResult, InstanceSpec
 from bbws.core.ports import Lazy
+from bbws.instances.runtime import start_runtime_in_background, stop_runtime
 from tests.integration.instances.conftest import InstanceHarness
 from tests.support.fake_driver import FakeDriver
 

@@ -11,8 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
-from bbws.app import stop_runtime
 from bbws.core.driver import InstanceSpec
+from bbws.instances.runtime import stop_runtime
 from bbws.instances.service import spec_of
 from bbws.sites import keys
 from bbws.sites.plugins.api import router as site_plugins_router

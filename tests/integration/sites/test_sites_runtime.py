@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from bbws.app import stop_runtime
+from bbws.instances.runtime import stop_runtime
 from bbws.instances.service import spec_of
 from bbws.sites.records import instance_of
 from tests.integration.runtime.helpers import port_block

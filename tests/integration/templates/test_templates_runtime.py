@@ -12,9 +12,9 @@ from typing import Any
 import httpx
 import pytest
 
-from bbws.app import stop_runtime
 from bbws.core.driver import InstanceSpec, SiteSpec
 from bbws.core.ids import new_id
+from bbws.instances.runtime import stop_runtime
 from bbws.sites.records import instance_spec_for
 from bbws.templates import records, service
 from bbws.templates.builtin import recipe_of, seed_builtin

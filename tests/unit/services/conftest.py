@@ -35,6 +35,7 @@ from bbws.tenants.service import create_tenant, get_tenant
 from tests.support import packages
 from tests.support.api import rid
 from tests.support.fake_driver import FakeSites, fake_health
+from tests.support.waiting import drain
 
 
 def no_webhooks(url: str, body: bytes, headers: dict[str, str]) -> SendResult:
@@ -67,13 +68,7 @@ class Services:
 
     def run_jobs(self, *, limit: int = 200) -> int:
         """Run queued jobs until none is left (what the worker beside the API does)."""
-        ran = 0
-        while ran < limit:
-            done = self.worker.run_once(max_messages=10)
-            if not done:
-                return ran
-            ran += done
-        raise AssertionError(f"jobs still queued after {limit} runs")
+        return drain(self.worker, limit=limit)
 
     def operation(self, operation_id: str) -> dict[str, Any]:
         found = get_operation(self.store, operation_id)
